@@ -1,0 +1,47 @@
+# Redbutton — `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck migrations-check install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: install, migrate the SQLite default and serve on http://$(HOST):$(PORT)
+run: $(VENV)/.installed
+	REDBUTTON_ENVIRONMENT=$${REDBUTTON_ENVIRONMENT:-development} $(BIN)/redbutton serve --host $(HOST) --port $(PORT)
+
+## test: lint, type-check, prove models and migrations agree, run the tests
+test: lint typecheck migrations-check
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy app tests
+
+migrations-check: $(VENV)/.installed-dev
+	@tmp=$$(mktemp -d) && \
+	REDBUTTON_ENVIRONMENT=development REDBUTTON_DATABASE_URL=sqlite:///$$tmp/check.db $(BIN)/alembic upgrade head && \
+	REDBUTTON_ENVIRONMENT=development REDBUTTON_DATABASE_URL=sqlite:///$$tmp/check.db $(BIN)/alembic check && \
+	rm -rf $$tmp
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts

@@ -1,0 +1,61 @@
+"""The `redbutton` command."""
+
+import copy
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+from app.teams.commands import team_app
+
+cli = typer.Typer(
+    help="Redbutton: the anonymous weekly pulse on release fear and trust.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+cli.add_typer(team_app, name="team")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from app.migrations import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("Database is up to date.")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Apply migrations, then serve the app."""
+    import uvicorn
+    import uvicorn.config
+
+    from app.migrations import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    typer.echo(f"Redbutton is serving on http://{host}:{port}  (pulse forms, dashboards, /docs)")
+    # Uvicorn's access log prints client addresses; ours (app.access_log) never does.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["redbutton"] = {"handlers": ["default"], "level": "INFO"}
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="info",
+        log_config=log_config,
+        proxy_headers=False,
+    )
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli()

@@ -1,0 +1,89 @@
+"""Error responses a person can act on: clear 4xx for bad input, 503 when the database is down."""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("redbutton.errors")
+
+DATABASE_DOWN = "The database is unavailable right now; nothing was changed. Please retry shortly."
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _describe(errors: Sequence[Any]) -> list[dict[str, object]]:
+    """Keep what a person needs (where and what), drop echoed input that may be huge."""
+    described = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if isinstance(part, str | int)]
+        described.append({"field": ".".join(loc), "message": error.get("msg", "invalid value")})
+    return described
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    """422 with each wrong field and why."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        {"detail": "The request is not valid.", "errors": _describe(exc.errors())},
+        status_code=422,
+    )
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 when the database cannot be reached; the pool reconnects when it is back."""
+    if (
+        isinstance(exc, DBAPIError)
+        and not exc.connection_invalidated
+        and not isinstance(exc, OperationalError)
+    ):
+        # Not a connectivity problem: a real bug, let it surface.
+        raise exc
+    log.warning(
+        "database unavailable: %s", type(exc.orig).__name__ if isinstance(exc, DBAPIError) else exc
+    )
+    if _wants_html(request):
+        from app.templating import templates
+
+        return templates.TemplateResponse(
+            request,
+            "errors/unavailable.html",
+            {"message": DATABASE_DOWN},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    return JSONResponse({"detail": DATABASE_DOWN}, status_code=503, headers={"Retry-After": "5"})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """HTTP errors as JSON for the API and as a small page for browsers."""
+    assert isinstance(exc, StarletteHTTPException)
+    headers = getattr(exc, "headers", None)
+    if _wants_html(request) and exc.status_code != 405:
+        from app.templating import templates
+
+        return templates.TemplateResponse(
+            request,
+            "errors/error.html",
+            {"status_code": exc.status_code, "message": exc.detail},
+            status_code=exc.status_code,
+            headers=headers,
+        )
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on the app."""
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(DBAPIError, database_unavailable)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,0 +1,49 @@
+"""The application factory: routers, static files, templates and middleware."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import errors
+from app.access_log import AccessLogMiddleware
+from app.body_limit import BodyLimitMiddleware
+from app.config import PROJECT_ROOT, Settings, get_settings
+from app.db import make_engine
+from app.health import routes as health_routes
+from app.security_headers import SecurityHeadersMiddleware
+
+STATIC_DIR = PROJECT_ROOT / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for the given settings (the environment's by default)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Redbutton",
+        summary="Anonymous weekly pulse on release fear and trust, next to delivery stats.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+
+    errors.install(app)
+    app.include_router(health_routes.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Outermost last: the body limit runs before anything reads the body.
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware, enabled=settings.access_log)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    logging.getLogger("redbutton").setLevel(logging.INFO)
+    return app

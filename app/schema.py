@@ -1,0 +1,10 @@
+"""Every table of the product, so Alembic and the tests see the whole schema.
+
+Each domain adds its models module here.
+"""
+
+from app.db import metadata
+from app.pulses import models as pulses_models
+from app.teams import models as teams_models
+
+__all__ = ["metadata", "pulses_models", "teams_models"]

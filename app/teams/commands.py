@@ -1,0 +1,60 @@
+"""`redbutton team create|set`."""
+
+from typing import Annotated
+
+import typer
+
+from app.cli_support import cli_session, emit, fail
+from app.config import get_settings
+from app.teams import service as team_service
+
+team_app = typer.Typer(help="Create and change teams.", no_args_is_help=True)
+
+
+def pulse_url(link: str) -> str:
+    """The full shared pulse link for a team link token."""
+    return f"{get_settings().base_url.rstrip('/')}/p/{link}"
+
+
+@team_app.command("create")
+def create(
+    slug: Annotated[str, typer.Option(help="short name used in URLs, e.g. payments")],
+    name: Annotated[str, typer.Option(help="display name")],
+    size: Annotated[int, typer.Option(help="headcount, for the response rate")],
+    survey: Annotated[str, typer.Option(help="survey id")] = "release-pulse",
+    timezone: Annotated[str, typer.Option(help="IANA timezone")] = "UTC",
+    cadence: Annotated[str, typer.Option(help="weekly, monthly or quarterly")] = "weekly",
+    ballots: Annotated[str, typer.Option(help="link (shared) or personal")] = "link",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Create a team and print its pulse link, ingest token and webhook secret."""
+    with cli_session() as session:
+        try:
+            issued = team_service.create(
+                session=session,
+                slug=slug,
+                name=name,
+                size=size,
+                survey_id=survey,
+                timezone=timezone,
+                cadence=cadence,
+                ballots=ballots,
+            )
+        except team_service.TeamError as exc:
+            fail(str(exc), as_json=as_json)
+        url = pulse_url(issued.team.pulse_link)
+        emit(
+            {
+                "slug": issued.team.slug,
+                "pulse_url": url,
+                "ingest_token": issued.ingest_token,
+                "webhook_secret": issued.webhook_secret,
+            },
+            as_json=as_json,
+            text=(
+                f"Team {issued.team.name} ({issued.team.slug}) created.\n"
+                f"Pulse link for members: {url}\n"
+                f"Ingest token (shown once): {issued.ingest_token}\n"
+                f"Webhook secret: {issued.webhook_secret}"
+            ),
+        )
