@@ -3,6 +3,7 @@
 from logging.config import fileConfig
 
 from alembic import context
+
 from app.config import get_settings
 from app.db import make_engine
 from app.schema import metadata

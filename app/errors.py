@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -81,8 +81,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
+async def login_required(request: Request, exc: Exception) -> Response:
+    """Send a browser without a login to the login page, remembering where it was going."""
+    from urllib.parse import quote
+
+    from app.auth.deps import LoginRequired
+
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on the app."""
+    from app.auth.deps import LoginRequired
+
+    app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(DBAPIError, database_unavailable)

@@ -1,8 +1,8 @@
 """Apply the Alembic migrations from code (used by `redbutton migrate` and `serve`)."""
 
+from alembic import command
 from alembic.config import Config
 
-from alembic import command
 from app.config import PROJECT_ROOT
 
 
