@@ -1,10 +1,15 @@
 """Test data factories: real rows through the real service functions."""
 
 import itertools
+from collections.abc import Sequence
 
 from sqlmodel import Session
 
+from app.auth.models import ApiToken, TeamManager, User
+from app.auth.passwords import hash_password
 from app.teams import service as team_service
+from app.teams import tokens
+from app.teams.models import Team
 
 _counter = itertools.count(1)
 
@@ -20,3 +25,40 @@ def make_team(session: Session, **overrides: object) -> team_service.IssuedTeam:
     }
     arguments.update(overrides)
     return team_service.create(session=session, **arguments)  # type: ignore[arg-type]
+
+
+def make_user(
+    session: Session,
+    *,
+    role: str = "manager",
+    teams: Sequence[Team] = (),
+    email: str | None = None,
+    password: str = "correct horse battery staple",
+) -> User:
+    """A user (argon2-hashed password) assigned to the given teams."""
+    user = User(
+        email=email or f"user{next(_counter)}@example.com",
+        password_hash=hash_password(password),
+        role=role,
+    )
+    session.add(user)
+    session.flush()
+    for team in teams:
+        session.add(TeamManager(user_id=user.id, team_id=team.id))
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def make_api_token(session: Session, user: User) -> str:
+    """A personal API token for the user; returns the token itself (only its hash is stored)."""
+    token = tokens.new_secret()
+    assert user.id is not None
+    session.add(ApiToken(user_id=user.id, token_hash=tokens.hash_token(token)))
+    session.commit()
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for an API token."""
+    return {"Authorization": f"Bearer {token}"}
