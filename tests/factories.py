@@ -43,7 +43,9 @@ def make_user(
     )
     session.add(user)
     session.flush()
+    assert user.id is not None
     for team in teams:
+        assert team.id is not None
         session.add(TeamManager(user_id=user.id, team_id=team.id))
     session.commit()
     session.refresh(user)
