@@ -12,7 +12,9 @@ from app.access_log import AccessLogMiddleware
 from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
+from app.delivery import routes as delivery_routes
 from app.health import routes as health_routes
+from app.insights import routes as insights_routes
 from app.security_headers import SecurityHeadersMiddleware
 
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -39,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.include_router(health_routes.router)
+    app.include_router(delivery_routes.router)
+    app.include_router(insights_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.

@@ -7,6 +7,8 @@ from sqlmodel import Session
 
 from app.auth.models import ApiToken, TeamManager, User
 from app.auth.passwords import hash_password
+from app.delivery import service as delivery_service
+from app.delivery.models import Deployment, DeploymentIn, Incident, IncidentIn
 from app.teams import service as team_service
 from app.teams import tokens
 from app.teams.models import Team
@@ -64,3 +66,25 @@ def make_api_token(session: Session, user: User) -> str:
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header for an API token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def make_deployment(session: Session, team: Team, **fields: object) -> Deployment:
+    """A deployment recorded through the ingest service (production success by default)."""
+    data: dict[str, object] = {
+        "external_id": f"deploy-{next(_counter)}",
+        "environment": "production",
+        "status": "success",
+    }
+    data.update(fields)
+    return delivery_service.record_deployment(
+        session=session, team=team, data=DeploymentIn.model_validate(data)
+    ).record
+
+
+def make_incident(session: Session, team: Team, **fields: object) -> Incident:
+    """An incident recorded through the ingest service."""
+    data: dict[str, object] = {"external_id": f"incident-{next(_counter)}"}
+    data.update(fields)
+    return delivery_service.record_incident(
+        session=session, team=team, data=IncidentIn.model_validate(data)
+    ).record
