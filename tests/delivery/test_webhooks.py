@@ -1,5 +1,6 @@
 """Provider webhooks with payloads shaped like the providers' documented examples."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -154,7 +155,7 @@ def test_github_signature_is_over_the_raw_bytes(
     data = providers.payload("github_deployment_status")
     signed = providers.body(data)
     # Same JSON, different bytes: the signature no longer matches.
-    reformatted = providers.json.dumps(data, indent=2).encode()
+    reformatted = json.dumps(data, indent=2).encode()
     headers = providers.github_headers(issued.webhook_secret, signed)
     assert client.post(GITHUB, content=reformatted, headers=headers).status_code == 401
     assert count(session, Deployment) == 0

@@ -1,0 +1,54 @@
+"""A real HTTP run: `redbutton serve` takes signed provider webhooks and /trends shows them."""
+
+import httpx
+from sqlmodel import Session
+
+from tests.conftest import LiveServer
+from tests.delivery import providers
+from tests.factories import bearer, make_api_token, make_team, make_user
+
+
+def test_signed_webhooks_reach_the_trends_api(live_server: LiveServer, session: Session) -> None:
+    issued = make_team(session, slug="payments", timezone="UTC")
+    token = make_api_token(session, make_user(session, teams=[issued.team]))
+    secret = issued.webhook_secret
+    base = live_server.url
+
+    with httpx.Client(base_url=base, timeout=10) as http:
+        raw = providers.body(providers.payload("github_deployment_status"))
+        headers = providers.github_headers(secret, raw, delivery="7f1d0e10-live")
+        assert (
+            http.post("/api/v1/hooks/github/payments", content=raw, headers=headers).status_code
+            == 200
+        )
+        # GitHub redelivers: acknowledged, not counted twice.
+        assert (
+            http.post("/api/v1/hooks/github/payments", content=raw, headers=headers).status_code
+            == 200
+        )
+        forged = providers.github_headers("not-the-secret", raw, delivery="forged")
+        assert (
+            http.post("/api/v1/hooks/github/payments", content=raw, headers=forged).status_code
+            == 401
+        )
+
+        for kind in ("triggered", "resolved"):
+            raw = providers.body(providers.payload(f"pagerduty_incident_{kind}"))
+            response = http.post(
+                "/api/v1/hooks/pagerduty/payments",
+                content=raw,
+                headers=providers.pagerduty_headers(raw, secret),
+            )
+            assert response.status_code == 200, response.text
+
+        trends = http.get(
+            "/api/v1/teams/payments/trends?from=2026-03-02&to=2026-03-02", headers=bearer(token)
+        )
+    assert trends.status_code == 200, trends.text
+    (week,) = trends.json()["weeks"]
+    # Deployed 14:05, incident 15:00–16:30 the same day: the deployment is blamed (inferred).
+    assert week["week"] == "2026-W10"
+    assert (week["deployments"], week["failed_deployments"]) == (1, 1)
+    assert week["change_failure_rate"] == 1.0
+    assert (week["incidents"], week["open_incidents"]) == (1, 0)
+    assert week["mttr_minutes"] == 90.0
