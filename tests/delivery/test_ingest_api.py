@@ -121,6 +121,11 @@ def test_an_incident_reports_its_link(
             "resolved_at is before started_at",
         ),
         ("/api/v1/deployments", {**DEPLOY, "status": "pending"}, "status"),
+        (
+            "/api/v1/deployments",
+            {**DEPLOY, "finished_at": "0001-01-01T00:00:00+01:00"},
+            "not plausible",
+        ),
         ("/api/v1/deployments", {**DEPLOY, "finished_at": "yesterday"}, "finished_at"),
         ("/api/v1/deployments", {**DEPLOY, "enviroment": "prod"}, "enviroment"),
         (

@@ -267,6 +267,19 @@ def test_gitlab_retry_with_the_same_idempotency_key_counts_once(
     assert count(session, Deployment) == 1
 
 
+@pytest.mark.parametrize(
+    "raw", [b"[]", b'{"object_kind": "deployment"}', b"{}", b'{"status_changed_at": 1}']
+)
+def test_gitlab_malformed_deployment_hooks_are_422(
+    client: TestClient, session: Session, issued: IssuedTeam, raw: bytes
+) -> None:
+    response = client.post(
+        GITLAB, content=raw, headers=providers.gitlab_headers(issued.webhook_secret)
+    )
+    assert response.status_code == 422
+    assert count(session, Deployment) == 0
+
+
 def test_gitlab_other_events_are_ignored(client: TestClient, issued: IssuedTeam) -> None:
     headers = providers.gitlab_headers(issued.webhook_secret) | {"X-Gitlab-Event": "Push Hook"}
     response = client.post(GITLAB, content=b'{"object_kind": "push"}', headers=headers)

@@ -106,6 +106,7 @@ def test_the_default_range_is_the_last_26_weeks(client: TestClient, team: Team, 
         ("from=2026-13-01", "from"),
         ("to=yesterday", "to"),
         ("from=1990-01-01&to=2026-01-01", "520 weeks"),
+        ("from=0001-01-01&to=0001-02-01", "between 1970"),
     ],
 )
 def test_bad_ranges_are_422_with_a_message(
