@@ -1,8 +1,11 @@
 """A real HTTP run: `redbutton serve` takes signed provider webhooks and /trends shows them."""
 
-import httpx
-from sqlmodel import Session
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
+from sqlmodel import Session, select
+
+from app.delivery.models import Deployment, WebhookDelivery
 from tests.conftest import LiveServer
 from tests.delivery import providers
 from tests.factories import bearer, make_api_token, make_team, make_user
@@ -52,3 +55,23 @@ def test_signed_webhooks_reach_the_trends_api(live_server: LiveServer, session: 
     assert week["change_failure_rate"] == 1.0
     assert (week["incidents"], week["open_incidents"]) == (1, 0)
     assert week["mttr_minutes"] == 90.0
+
+
+def test_concurrent_redeliveries_are_stored_once(live_server: LiveServer, session: Session) -> None:
+    issued = make_team(session, slug="search", timezone="UTC")
+    session.commit()
+    raw = providers.body(providers.payload("github_deployment_status"))
+    # Eight copies of one delivery and eight deliveries of the same deployment, all at once.
+    deliveries = ["same"] * 8 + [f"other-{n}" for n in range(8)]
+
+    def send(delivery: str) -> int:
+        headers = providers.github_headers(issued.webhook_secret, raw, delivery=delivery)
+        url = f"{live_server.url}/api/v1/hooks/github/search"
+        return httpx.post(url, content=raw, headers=headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(send, deliveries))
+    assert statuses == [200] * 16
+    session.expire_all()
+    assert len(session.exec(select(Deployment)).all()) == 1
+    assert len(session.exec(select(WebhookDelivery)).all()) == 9
