@@ -20,7 +20,7 @@ from app.config import Settings
 from app.db import WriteSessionDep
 from app.pulses import cookies, rounds, service
 from app.pulses.models import Round
-from app.pulses.surveys import Survey
+from app.pulses.surveys import RESERVED_KEYS, Survey
 from app.teams import service as team_service
 from app.teams.models import Team
 from app.templating import templates
@@ -134,10 +134,10 @@ async def read_form(request: Request) -> FormData:
 
 
 def _form_answers(form: FormData) -> dict[str, object]:
-    """Answers from form fields: every field but the comment is a question key."""
+    """Answers from form fields: every field but the form's own (comment, round) is a key."""
     answers: dict[str, object] = {}
     for key, raw in form.multi_items():
-        if key == "comment":
+        if key in RESERVED_KEYS:
             continue
         if not isinstance(raw, str):
             answers[key] = raw.filename or "a file"
@@ -167,6 +167,21 @@ def submit_form(
     # Browsers send line breaks as CRLF; count them as one character, as the textarea does.
     comment = raw_comment.replace("\r\n", "\n") if isinstance(raw_comment, str) else None
     answers = _form_answers(form)
+    opened_in = form.get("round")
+    if isinstance(opened_in, str) and opened_in and opened_in != pulse.round.period:
+        # The form was opened in a round that has ended since: these answers were meant for
+        # that round, so they are not filed under the new one without the member seeing it.
+        return _render_form(
+            request,
+            pulse,
+            status_code=409,
+            errors={
+                "round": f"The round you opened this form in ({opened_in[:16]}) has ended. "
+                f"This is the form for {pulse.round.period}: check your answers and send again."
+            },
+            values=answers,
+            comment=comment,
+        )
     try:
         service.submit_response(
             session=session,
