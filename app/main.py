@@ -15,6 +15,7 @@ from app.db import make_engine
 from app.health import routes as health_routes
 from app.pulses import routes as pulses_routes
 from app.pulses.startup import load_and_check_surveys
+from app.pulses.throttle import SubmissionThrottle
 from app.security_headers import SecurityHeadersMiddleware
 
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.surveys = surveys
+    app.state.submission_throttle = SubmissionThrottle(limit=settings.submit_rate_limit)
 
     errors.install(app)
     app.include_router(health_routes.router)

@@ -21,6 +21,7 @@ from app.db import WriteSessionDep
 from app.pulses import cookies, rounds, service
 from app.pulses.models import Round
 from app.pulses.surveys import RESERVED_KEYS, Survey
+from app.pulses.throttle import SubmissionThrottle
 from app.teams import service as team_service
 from app.teams.models import Team
 from app.templating import templates
@@ -37,6 +38,22 @@ PERSONAL_BALLOTS = (
 )
 ALREADY_ANSWERED = "You have already answered this round. Thank you! The next round opens soon."
 INTEGER = re.compile(r"^[+-]?\d{1,9}$")
+
+
+def throttle_submissions(team_link: str, request: Request) -> None:
+    """429 once too many submissions came through this link this minute (nothing is stored)."""
+    throttle: SubmissionThrottle = request.app.state.submission_throttle
+    wait = throttle.retry_after(team_link)
+    if wait is not None:
+        raise HTTPException(
+            status_code=429,
+            detail="Too many answers were sent through this link in the last minute. "
+            f"Nothing was stored; please try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+Throttled = Depends(throttle_submissions)
 
 
 def _closed_message(round: Round) -> str:
@@ -148,7 +165,12 @@ def _form_answers(form: FormData) -> dict[str, object]:
     return answers
 
 
-@router.post("/p/{team_link}", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/p/{team_link}",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Throttled],
+)
 def submit_form(
     team_link: str,
     request: Request,
@@ -281,11 +303,13 @@ def pulse_round(team_link: str, request: Request, session: WriteSessionDep) -> R
     "/api/v1/pulse/{team_link}/responses",
     status_code=201,
     response_model=ResponseOut,
+    dependencies=[Throttled],
     responses={
         403: {"description": "the team uses personal ballots"},
         404: {"description": "unknown pulse link"},
         409: {"description": "already answered this round, or the round is closed"},
         413: {"description": "body too large"},
+        429: {"description": "too many submissions through this link this minute"},
         422: {"description": "missing, unknown or out-of-range answers, or a too long comment"},
     },
 )
