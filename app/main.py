@@ -9,11 +9,13 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.access_log import AccessLogMiddleware
+from app.auth import routes as auth_routes
 from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
 from app.health import routes as health_routes
 from app.security_headers import SecurityHeadersMiddleware
+from app.teams import routes as team_routes
 
 STATIC_DIR = PROJECT_ROOT / "static"
 
@@ -39,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.include_router(health_routes.router)
+    app.include_router(auth_routes.router)
+    app.include_router(team_routes.router)
+    app.include_router(team_routes.pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.
