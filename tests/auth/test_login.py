@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -18,13 +19,13 @@ from app.teams import tokens
 from tests.factories import csrf_from, make_login, make_team, make_user, settle
 
 
-def _set_cookie_headers(response: object) -> list[str]:
-    return response.headers.get_list("set-cookie")  # type: ignore[attr-defined, no-any-return]
+def _set_cookie_headers(response: httpx.Response) -> list[str]:
+    return response.headers.get_list("set-cookie")
 
 
-def _login(client: TestClient, email: str, password: str, next_path: str = "") -> object:
+def _login(client: TestClient, email: str, password: str, next_path: str = "") -> httpx.Response:
     form = client.get("/login")
-    return client.post(
+    response: httpx.Response = client.post(
         "/login",
         data={
             "email": email,
@@ -34,6 +35,7 @@ def _login(client: TestClient, email: str, password: str, next_path: str = "") -
         },
         follow_redirects=False,
     )
+    return response
 
 
 def test_login_sets_a_session_cookie_and_stores_the_session(
@@ -42,8 +44,8 @@ def test_login_sets_a_session_cookie_and_stores_the_session(
     user = make_user(session, email="ana@example.com")
     settle(session)
     response = _login(client, "Ana@Example.com ", "correct horse battery staple")
-    assert response.status_code == 303  # type: ignore[attr-defined]
-    assert response.headers["location"] == "/"  # type: ignore[attr-defined]
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
     cookie_header = next(h for h in _set_cookie_headers(response) if h.startswith(SESSION_COOKIE))
     flags = {part.strip().lower() for part in cookie_header.split(";")}
     assert "httponly" in flags and "samesite=lax" in flags and "path=/" in flags
@@ -65,7 +67,7 @@ def test_the_cookie_is_secure_when_served_over_https(settings: Settings, session
     https = settings.model_copy(update={"base_url": "https://redbutton.example.com"})
     with TestClient(create_app(https), base_url="https://testserver") as client:
         response = _login(client, "ana@example.com", "correct horse battery staple")
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     cookie_header = next(h for h in _set_cookie_headers(response) if h.startswith(SESSION_COOKIE))
     assert "secure" in {part.strip().lower() for part in cookie_header.split(";")}
 
@@ -78,8 +80,8 @@ def test_a_wrong_password_or_unknown_email_gets_the_same_generic_error(
     wrong_password = _login(client, "ana@example.com", "not the password at all")
     unknown_email = _login(client, "nobody@example.com", "correct horse battery staple")
     for response in (wrong_password, unknown_email):
-        assert response.status_code == 400  # type: ignore[attr-defined]
-        assert "Email or password is incorrect." in response.text  # type: ignore[attr-defined]
+        assert response.status_code == 400
+        assert "Email or password is incorrect." in response.text
         assert SESSION_COOKIE not in client.cookies
     assert session.exec(select(LoginSession)).all() == []
 
@@ -88,11 +90,11 @@ def test_next_is_honoured_only_for_local_paths(client: TestClient, session: Sess
     make_user(session, email="ana@example.com")
     settle(session)
     response = _login(client, "ana@example.com", "correct horse battery staple", "/teams/x?y=1")
-    assert response.headers["location"] == "/teams/x?y=1"  # type: ignore[attr-defined]
+    assert response.headers["location"] == "/teams/x?y=1"
     for target in ("https://evil.example", "//evil.example/x", "/\\evil.example", "teams"):
         assert safe_next(target) is None
     response = _login(client, "ana@example.com", "correct horse battery staple", "//evil.example")
-    assert response.headers["location"] == "/"  # type: ignore[attr-defined]
+    assert response.headers["location"] == "/"
 
 
 def test_a_protected_page_sends_anonymous_visitors_to_login(
@@ -144,9 +146,7 @@ def test_logout_ends_the_session_server_side(client: TestClient, session: Sessio
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
 
 
-def test_logout_refuses_a_missing_or_wrong_csrf_token(
-    client: TestClient, session: Session
-) -> None:
+def test_logout_refuses_a_missing_or_wrong_csrf_token(client: TestClient, session: Session) -> None:
     user = make_user(session)
     make_login(client, session, user)
     for data in ({}, {"csrf_token": "wrong"}):
@@ -174,13 +174,13 @@ def test_logins_are_rate_limited_per_email_with_retry_after(
     make_user(session, email="ana@example.com")
     settle(session)
     for _ in range(settings.login_rate_limit):
-        assert _login(client, "ana@example.com", "wrong password!").status_code == 400  # type: ignore[attr-defined]
+        assert _login(client, "ana@example.com", "wrong password!").status_code == 400
     # Even the right password is refused until the window ends: guessing cannot go on.
     refused = _login(client, "ana@example.com", "correct horse battery staple")
-    assert refused.status_code == 429  # type: ignore[attr-defined]
-    retry_after = int(refused.headers["retry-after"])  # type: ignore[attr-defined]
+    assert refused.status_code == 429
+    retry_after = int(refused.headers["retry-after"])
     assert 1 <= retry_after <= 60
-    assert "Too many login attempts" in refused.text  # type: ignore[attr-defined]
+    assert "Too many login attempts" in refused.text
     assert SESSION_COOKIE not in client.cookies
     # The counters are in the database (shared by every instance), keyed by hashes only.
     settle(session)
@@ -190,7 +190,7 @@ def test_logins_are_rate_limited_per_email_with_retry_after(
     # Another account is not locked out by Ana's bucket.
     make_user(session, email="bo@example.com")
     settle(session)
-    assert _login(client, "bo@example.com", "correct horse battery staple").status_code == 303  # type: ignore[attr-defined]
+    assert _login(client, "bo@example.com", "correct horse battery staple").status_code == 303
 
 
 def test_the_rate_limit_is_shared_between_app_instances(
@@ -202,8 +202,8 @@ def test_the_rate_limit_is_shared_between_app_instances(
     with TestClient(first) as one, TestClient(second) as two:
         for attempt in range(settings.login_rate_limit):
             client = one if attempt % 2 else two
-            assert _login(client, "ana@example.com", "wrong password!").status_code == 400  # type: ignore[attr-defined]
-        assert _login(two, "ana@example.com", "wrong password!").status_code == 429  # type: ignore[attr-defined]
+            assert _login(client, "ana@example.com", "wrong password!").status_code == 400
+        assert _login(two, "ana@example.com", "wrong password!").status_code == 429
 
 
 def test_no_log_line_carries_the_session_cookie_or_csrf_token(
