@@ -8,7 +8,7 @@ from app.auth.models import TeamManager, User
 from app.auth.passwords import verify_password
 from app.teams import service as team_service
 from app.teams import tokens
-from tests.factories import make_login, make_team, make_user, settle
+from tests.factories import make_login, make_team, make_user
 
 
 def test_managers_get_403_and_anonymous_visitors_go_to_login(
@@ -23,7 +23,6 @@ def test_managers_get_403_and_anonymous_visitors_go_to_login(
         data={"csrf_token": csrf, "email": "x@example.com", "password": "long enough pass"},
     )
     assert response.status_code == 403
-    settle(session)
     assert auth_service.get_user_by_email(session=session, email="x@example.com") is None
 
 
@@ -57,7 +56,6 @@ def test_an_admin_creates_a_manager_for_a_team(client: TestClient, session: Sess
         follow_redirects=False,
     )
     assert response.status_code == 303 and response.headers["location"] == "/admin?done=user"
-    settle(session)
     user = auth_service.get_user_by_email(session=session, email="new@example.com")
     assert user is not None and user.role == "manager"
     assert verify_password("a long password", user.password_hash)
@@ -80,7 +78,6 @@ def test_bad_user_input_is_refused_with_a_message_and_nothing_stored(
         response = client.post("/admin/users", data={"csrf_token": csrf, **data})
         assert response.status_code == 400, data
         assert message in response.text, data
-    settle(session)
     assert [u.email for u in session.exec(select(User))] == ["root@example.com"]
 
 
@@ -93,7 +90,6 @@ def test_an_admin_assigns_and_unassigns_a_manager(client: TestClient, session: S
     assert client.post("/admin/managers", data=data, follow_redirects=False).status_code == 303
     # Assigning twice is harmless.
     assert client.post("/admin/managers", data=data, follow_redirects=False).status_code == 303
-    settle(session)
     assert session.exec(select(TeamManager)).all() == [
         TeamManager(user_id=manager.id, team_id=team.id)  # type: ignore[arg-type]
     ]
@@ -101,7 +97,6 @@ def test_an_admin_assigns_and_unassigns_a_manager(client: TestClient, session: S
         "/admin/managers", data={**data, "action": "unassign"}, follow_redirects=False
     )
     assert response.status_code == 303
-    settle(session)
     assert session.exec(select(TeamManager)).all() == []
     missing = client.post("/admin/managers", data={**data, "team": "ghost"})
     assert missing.status_code == 400 and "existing user and team" in missing.text
@@ -124,7 +119,6 @@ def test_an_admin_creates_a_team_and_sees_its_credentials_once(
     )
     assert response.status_code == 201
     assert response.headers["cache-control"] == "no-store"
-    settle(session)
     team = team_service.get_by_slug(session=session, slug="checkout")
     assert team is not None and team.size == 6 and team.timezone == "Europe/Paris"
     context = response.context
@@ -148,7 +142,6 @@ def test_bad_team_input_is_refused_and_nothing_stored(client: TestClient, sessio
     ]:
         response = client.post("/admin/teams", data={**base, **change})
         assert response.status_code == 400 and message in response.text, change
-    settle(session)
     assert team_service.list_all(session=session) == []
 
 
@@ -158,6 +151,5 @@ def test_admin_forms_refuse_a_missing_csrf_token(client: TestClient, session: Se
     for path in ("/admin/users", "/admin/teams", "/admin/managers"):
         assert client.post(path, data={"slug": "x", "email": "a@b.cd"}).status_code == 403
         assert client.post(path, data={"csrf_token": "nope"}).status_code == 403
-    settle(session)
     assert team_service.list_all(session=session) == []
     assert len(session.exec(select(User)).all()) == 1

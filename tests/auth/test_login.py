@@ -42,7 +42,6 @@ def test_login_sets_a_session_cookie_and_stores_the_session(
     client: TestClient, session: Session
 ) -> None:
     user = make_user(session, email="ana@example.com")
-    settle(session)
     response = _login(client, "Ana@Example.com ", "correct horse battery staple")
     assert response.status_code == 303
     assert response.headers["location"] == "/"
@@ -76,7 +75,6 @@ def test_a_wrong_password_or_unknown_email_gets_the_same_generic_error(
     client: TestClient, session: Session
 ) -> None:
     make_user(session, email="ana@example.com")
-    settle(session)
     wrong_password = _login(client, "ana@example.com", "not the password at all")
     unknown_email = _login(client, "nobody@example.com", "correct horse battery staple")
     for response in (wrong_password, unknown_email):
@@ -88,7 +86,6 @@ def test_a_wrong_password_or_unknown_email_gets_the_same_generic_error(
 
 def test_next_is_honoured_only_for_local_paths(client: TestClient, session: Session) -> None:
     make_user(session, email="ana@example.com")
-    settle(session)
     response = _login(client, "ana@example.com", "correct horse battery staple", "/teams/x?y=1")
     assert response.headers["location"] == "/teams/x?y=1"
     for target in ("https://evil.example", "//evil.example/x", "/\\evil.example", "teams"):
@@ -111,7 +108,6 @@ def test_the_login_form_refuses_a_missing_or_forged_csrf_token(
     client: TestClient, session: Session
 ) -> None:
     make_user(session, email="ana@example.com")
-    settle(session)
     client.get("/login")
     data = {"email": "ana@example.com", "password": "correct horse battery staple"}
     missing = client.post("/login", data=data, follow_redirects=False)
@@ -172,7 +168,6 @@ def test_logins_are_rate_limited_per_email_with_retry_after(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
     make_user(session, email="ana@example.com")
-    settle(session)
     for _ in range(settings.login_rate_limit):
         assert _login(client, "ana@example.com", "wrong password!").status_code == 400
     # Even the right password is refused until the window ends: guessing cannot go on.
@@ -183,13 +178,11 @@ def test_logins_are_rate_limited_per_email_with_retry_after(
     assert "Too many login attempts" in refused.text
     assert SESSION_COOKIE not in client.cookies
     # The counters are in the database (shared by every instance), keyed by hashes only.
-    settle(session)
     rows = session.exec(select(RateLimit)).all()
     assert sum(row.count for row in rows if row.key.startswith("login:email:")) == 11
     assert all("ana@example.com" not in row.key for row in rows)
     # Another account is not locked out by Ana's bucket.
     make_user(session, email="bo@example.com")
-    settle(session)
     assert _login(client, "bo@example.com", "correct horse battery staple").status_code == 303
 
 
@@ -219,3 +212,13 @@ def test_no_log_line_carries_the_session_cookie_or_csrf_token(
     assert caplog.records, "the access log should have written lines"
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert cookie not in text and csrf not in text
+
+
+def test_scripts_may_send_the_csrf_token_in_a_header(client: TestClient, session: Session) -> None:
+    user = make_user(session)
+    csrf = make_login(client, session, user)
+    refused = client.post("/logout", json={"csrf_token": csrf}, follow_redirects=False)
+    assert refused.status_code == 403  # a JSON body is not a form: the header is needed
+    accepted = client.post("/logout", headers={"X-CSRF-Token": csrf}, follow_redirects=False)
+    assert accepted.status_code == 303
+    assert session.exec(select(LoginSession)).all() == []
