@@ -13,6 +13,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
 from app.health import routes as health_routes
+from app.insights import pages as insights_pages
 from app.security_headers import SecurityHeadersMiddleware
 
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.include_router(health_routes.router)
+    app.include_router(insights_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.

@@ -10,7 +10,9 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TypedDict
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, cast, func
 from sqlmodel import Session, col, select
@@ -372,3 +374,99 @@ def rollup(figures: Iterable[RoundFigures]) -> Rollup:
         return Rollup(rounds=0, responses=0, trust_index=None)
     pooled = sum(f.trust_index * f.responses for f in eligible if f.trust_index is not None)
     return Rollup(rounds=len(eligible), responses=responses, trust_index=pooled / responses)
+
+
+class SurveyWeekFields(TypedDict):
+    """The survey fields of one week of GET /api/v1/teams/{slug}/trends."""
+
+    responses: int | None
+    response_rate: float | None
+    suppressed: bool
+    open: bool
+    more_needed: int
+    trust_index: float | None
+    trust_ci_low: float | None
+    trust_ci_high: float | None
+    favorable_pct: float | None
+
+
+def week_start(day: date) -> date:
+    """The Monday of this day's ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_label(monday: date) -> str:
+    """The ISO week label YYYY-Www."""
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def survey_weeks(
+    *,
+    session: Session,
+    team: Team,
+    mondays: Sequence[date],
+    min_responses: int,
+    now: datetime,
+) -> dict[date, SurveyWeekFields]:
+    """Per week, the survey fields of the round whose period starts in that week.
+
+    A weekly team's week without a round had no answers (rounds are created on first use): it
+    shows 0 responses, suppressed, once the team has started; other cadences leave it empty.
+    """
+    if not mondays:
+        return {}
+    figures = round_figures(
+        session=session,
+        teams=[team],
+        min_responses=min_responses,
+        now=now,
+        starts_from=min(mondays),
+        starts_to=max(mondays) + timedelta(days=6),
+    )
+    by_week = {week_start(f.starts_on): f for f in figures}
+    started = min(
+        [week_start(team.created_at.astimezone(ZoneInfo(team.timezone)).date())]
+        + [week_start(f.starts_on) for f in figures]
+    )
+    today = week_start(now.astimezone(ZoneInfo(team.timezone)).date())
+    result: dict[date, SurveyWeekFields] = {}
+    for monday in mondays:
+        found = by_week.get(monday)
+        if found is not None:
+            result[monday] = SurveyWeekFields(
+                responses=found.responses,
+                response_rate=found.response_rate,
+                suppressed=found.suppressed,
+                open=found.open,
+                more_needed=found.more_needed,
+                trust_index=found.trust_index,
+                trust_ci_low=found.trust_ci_low,
+                trust_ci_high=found.trust_ci_high,
+                favorable_pct=found.favorable_pct,
+            )
+        elif team.cadence == "weekly" and started <= monday <= today:
+            result[monday] = SurveyWeekFields(
+                responses=0,
+                response_rate=0.0,
+                suppressed=True,
+                open=monday == today,
+                more_needed=min_responses,
+                trust_index=None,
+                trust_ci_low=None,
+                trust_ci_high=None,
+                favorable_pct=None,
+            )
+        else:
+            result[monday] = SurveyWeekFields(
+                responses=None,
+                response_rate=None,
+                suppressed=False,
+                open=False,
+                more_needed=0,
+                trust_index=None,
+                trust_ci_low=None,
+                trust_ci_high=None,
+                favorable_pct=None,
+            )
+    return result

@@ -6,7 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
+from app.auth.deps import SESSION_COOKIE
+from app.auth.models import LoginSession, User
 from app.pulses.models import Answer, Comment, Response, Round, SurveyVersion
+from app.teams import tokens
 from app.teams.models import Team
 
 QUESTIONS = ("ship_friday", "rollback_calm")
@@ -108,3 +111,19 @@ def monday_weeks_ago(weeks: int, *, today: date | None = None) -> date:
     """The Monday `weeks` weeks before this week's Monday (UTC)."""
     today = today or datetime.now(UTC).date()
     return today - timedelta(days=today.weekday()) - timedelta(weeks=weeks)
+
+
+def login_cookie(session: Session, user: User) -> dict[str, str]:
+    """A logged-in browser's cookies for this user (a login session row, as /login makes)."""
+    token = tokens.new_secret()
+    assert user.id is not None
+    session.add(
+        LoginSession(
+            token_hash=tokens.hash_token(token),
+            user_id=user.id,
+            csrf_token=tokens.new_secret(),
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+    )
+    session.commit()
+    return {SESSION_COOKIE: token}
