@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from app.config import get_settings
+from app.delivery.commands import import_app
 from app.teams.commands import team_app
 
 cli = typer.Typer(
@@ -14,6 +15,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(team_app, name="team")
+cli.add_typer(import_app, name="import")
 
 
 @cli.command()

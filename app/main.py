@@ -12,8 +12,10 @@ from app.access_log import AccessLogMiddleware
 from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
+from app.delivery import routes as delivery_routes
 from app.health import routes as health_routes
 from app.insights import pages as insights_pages
+from app.insights import routes as insights_routes
 from app.pulses import routes as pulses_routes
 from app.pulses.startup import load_and_check_surveys
 from app.security_headers import SecurityHeadersMiddleware
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_routes.router)
     app.include_router(insights_pages.router)
     app.include_router(pulses_routes.router)
+    app.include_router(delivery_routes.router)
+    app.include_router(insights_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.

@@ -11,6 +11,8 @@ from app.auth.models import ApiToken, TeamManager, User
 from app.auth.passwords import hash_password
 from app.clock import utcnow
 from app.config import PROJECT_ROOT
+from app.delivery import service as delivery_service
+from app.delivery.models import Deployment, DeploymentIn, Incident, IncidentIn
 from app.pulses import rounds as round_service
 from app.pulses import service as pulse_service
 from app.pulses.models import Response, Round
@@ -122,7 +124,7 @@ def make_responses(
     during = round.closes_at - timedelta(seconds=1)
     created = []
     for index, overrides in enumerate(per_response):
-        sheet = {key: survey.scale.max for key in survey.keys}
+        sheet = dict.fromkeys(survey.keys, survey.scale.max)
         sheet.update(overrides)
         created.append(
             pulse_service.submit_response(
@@ -135,3 +137,25 @@ def make_responses(
             )
         )
     return created
+
+
+def make_deployment(session: Session, team: Team, **fields: object) -> Deployment:
+    """A deployment recorded through the ingest service (production success by default)."""
+    data: dict[str, object] = {
+        "external_id": f"deploy-{next(_counter)}",
+        "environment": "production",
+        "status": "success",
+    }
+    data.update(fields)
+    return delivery_service.record_deployment(
+        session=session, team=team, data=DeploymentIn.model_validate(data)
+    ).record
+
+
+def make_incident(session: Session, team: Team, **fields: object) -> Incident:
+    """An incident recorded through the ingest service."""
+    data: dict[str, object] = {"external_id": f"incident-{next(_counter)}"}
+    data.update(fields)
+    return delivery_service.record_incident(
+        session=session, team=team, data=IncidentIn.model_validate(data)
+    ).record
