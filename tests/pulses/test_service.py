@@ -31,7 +31,7 @@ def _count(session: Session, model: type[SQLModel]) -> int:
 
 
 def _sheet(value: int = 4) -> dict[str, object]:
-    return {key: value for key in shipped_surveys()["release-pulse"].keys}
+    return dict.fromkeys(shipped_surveys()["release-pulse"].keys, value)
 
 
 def test_answers_are_stored_with_their_reverse_score_and_the_comment_apart(
