@@ -504,3 +504,18 @@ def org_weeks(*, figures: Sequence[RoundFigures], mondays: Sequence[date]) -> li
             )
         )
     return result
+
+
+ROLLING_WEEKS = 4
+
+
+def rolling_trust(
+    *, figures: Sequence[RoundFigures], mondays: Sequence[date], window: int = ROLLING_WEEKS
+) -> dict[date, float | None]:
+    """Per week, trust pooled over the eligible rounds starting in it and the weeks before it."""
+    result = {}
+    for monday in mondays:
+        earliest = monday - timedelta(weeks=window - 1)
+        in_window = [f for f in figures if earliest <= week_start(f.starts_on) <= monday]
+        result[monday] = rollup(in_window).trust_index
+    return result

@@ -116,3 +116,14 @@ def test_figure_json_cannot_close_its_script_element() -> None:
     text = str(figure_json(fig))
     assert "</script>" not in text and "<b>" not in text
     assert json.loads(text)["data"][0]["y"] == ["</script><b>"]
+
+
+def test_the_rolling_mean_is_drawn_only_when_there_is_one() -> None:
+    assert "4-week rolling mean" not in {t.name for t in charts.trust_and_delivery(WEEKS).data}
+    rolled = [WEEKS[0], WEEKS[1], WEEKS[2]]
+    rolled = [
+        WeekRow(**{**vars(w), "trust_rolling": value})
+        for w, value in zip(rolled, [70.0, 70.0, 61.0], strict=True)
+    ]
+    fig = charts.trust_and_delivery(rolled)
+    assert list(_trace(fig, "4-week rolling mean").y) == [70.0, 70.0, 61.0]
