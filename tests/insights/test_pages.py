@@ -153,3 +153,14 @@ def test_a_dashboard_request_runs_a_bounded_number_of_queries(
         event.remove(engine, "before_cursor_execute", count)
     # 12 rounds with answers and comments, 20 deployments: the count must not grow with them.
     assert len(statements) <= MAX_DASHBOARD_QUERIES, "\n".join(statements)
+
+
+def test_more_responses_than_headcount_are_flagged(client: TestClient, session: Session) -> None:
+    team = make_team(session, size=3).team
+    add_responses(session, add_round(session, team, monday=monday_weeks_ago(2)), FIVE)
+    client.cookies.update(login_cookie(session, make_user(session, teams=[team])))
+    page = client.get(f"/teams/{team.slug}")
+    assert "more responses than headcount" in page.text
+    # The chart page keeps the strict policy: no inline scripts, only plotly's fixed styles.
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy
