@@ -290,10 +290,8 @@ def team_dashboard(
 ) -> TeamDashboard:
     """The team page: cards, the four charts with their tables, and eligible comments."""
     start, end = trends.default_range(team=team, now=now)
-    report = trends.team_trends(
-        session=session, team=team, settings=settings, start=start, end=end, now=now
-    )
-    figures = survey_stats.round_figures(
+    # The weeks before the range only feed the rolling mean.
+    with_history = survey_stats.round_figures(
         session=session,
         teams=[team],
         min_responses=settings.min_responses,
@@ -301,16 +299,24 @@ def team_dashboard(
         starts_from=start - timedelta(weeks=survey_stats.ROLLING_WEEKS - 1),
         starts_to=end,
     )
+    figures = [f for f in with_history if f.starts_on >= start]
+    report = trends.team_trends(
+        session=session,
+        team=team,
+        settings=settings,
+        start=start,
+        end=end,
+        now=now,
+        figures=figures,
+    )
     rolling = survey_stats.rolling_trust(
-        figures=figures, mondays=[w.week_start for w in report.weeks]
+        figures=with_history, mondays=[w.week_start for w in report.weeks]
     )
     weeks = [week_row(w, rolling=rolling[w.week_start]) for w in report.weeks]
-    # The weeks before the range only feed the rolling mean.
-    figures = [f for f in figures if f.starts_on >= start]
-    questions = survey_stats.question_figures(session=session, rounds=figures)
     scales = survey_stats.load_scales(
         session=session, version_ids=(f.survey_version_id for f in figures if f.survey_version_id)
     )
+    questions = survey_stats.question_figures(session=session, rounds=figures, scales=scales)
     eligible = [f for f in figures if f.eligible]
     latest = eligible[-1] if eligible else None
     recent = eligible[-4:]

@@ -21,9 +21,9 @@ from tests.factories import (
 from tests.insights.rows import add_responses, add_round, login_cookie, monday_weeks_ago
 
 FIVE = [(5, 5), (4, 4), (3, 3), (4, 5), (2, 4)]
-# Login, user, team, access check, trends (delivery and survey), figures, questions, scales,
-# comments: a fixed handful, whatever the number of weeks, rounds or answers.
-MAX_DASHBOARD_QUERIES = 20
+# Login, user, team, access check, four for delivery, four for the rounds' figures, scales,
+# questions, comments: a fixed handful, whatever the number of weeks, rounds or answers.
+MAX_DASHBOARD_QUERIES = 15
 
 
 def test_dashboard_shows_cards_charts_and_suppressed_weeks(
