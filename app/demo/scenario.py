@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo
 
 # (question key, how much this item sits above or below the team's general level)
 ITEM_BIAS = {
-    "comfortable_pushing": -0.05,
-    "friday_deploys": -0.15,
+    "comfortable_shipping": -0.08,
+    "trusts_rollback": -0.05,
+    "knows_what_to_do_when_broken": 0.04,
+    "mistakes_held_against": 0.06,
 }
 LOW_COMMENTS = [
     "The rollback last week took forty minutes and nobody was sure who could approve it.",
@@ -92,7 +94,7 @@ class WeekPlan:
 DEMO_TEAMS = (
     TeamStory("payments", "Payments", 9, "Europe/Paris", 0.62, 0.8, 14, (7, 18)),
     TeamStory("platform", "Platform", 12, "UTC", 0.7, 0.75, 22, (11,)),
-    TeamStory("mobile", "Mobile apps", 6, "America/New_York", 0.55, 0.7, 6, (4, 20)),
+    TeamStory("mobile", "Mobile apps", 7, "America/New_York", 0.55, 0.74, 6, (4, 20)),
     TeamStory("search", "Search", 7, "Asia/Kolkata", 0.66, 0.85, 9, (14,)),
 )
 INCIDENT_TITLES = (

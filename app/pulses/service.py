@@ -99,8 +99,12 @@ def submit_response(
     answers: Mapping[str, object],
     comment: str | None,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> Response:
-    """Validate and store one anonymous response in one transaction; nothing is stored on error."""
+    """Validate and store one anonymous response in one transaction; nothing is stored on error.
+
+    With commit=False the caller owns the transaction (bulk loads such as the demo).
+    """
     if not is_open(round, now or utcnow()):
         raise RoundClosedError(f"The {round.period} round is closed and no longer takes answers.")
     values, text = validate_submission(survey=survey, answers=answers, comment=comment)
@@ -125,7 +129,10 @@ def submit_response(
         if text is not None:
             # Its own row with its own random id, keyed by round only (invariant 2).
             session.add(Comment(round_id=round_id, body=text))
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     except BaseException:
         session.rollback()
         raise
