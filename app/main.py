@@ -15,10 +15,10 @@ from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
 from app.delivery import routes as delivery_routes
 from app.health import routes as health_routes
-from app.insights import pages as insights_pages
 from app.insights import routes as insights_routes
 from app.pulses import routes as pulses_routes
 from app.pulses.startup import load_and_check_surveys
+from app.pulses.throttle import SubmissionThrottle
 from app.security_headers import SecurityHeadersMiddleware
 from app.teams import routes as team_routes
 
@@ -46,13 +46,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.surveys = surveys
+    app.state.submission_throttle = SubmissionThrottle(limit=settings.submit_rate_limit)
 
     errors.install(app)
     app.include_router(health_routes.router)
-    app.include_router(insights_pages.router)
-    app.include_router(pulses_routes.router)
     app.include_router(delivery_routes.router)
     app.include_router(insights_routes.router)
+    app.include_router(pulses_routes.router)
     app.include_router(auth_routes.router)
     app.include_router(team_routes.router)
     app.include_router(team_routes.pages)

@@ -79,6 +79,32 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def make_deployment(session: Session, team: Team, **fields: object) -> Deployment:
+    """A deployment recorded through the ingest service (production success by default)."""
+    data: dict[str, object] = {
+        "external_id": f"deploy-{next(_counter)}",
+        "environment": "production",
+        "status": "success",
+    }
+    data.update(fields)
+    deployment = delivery_service.record_deployment(
+        session=session, team=team, data=DeploymentIn.model_validate(data)
+    ).record
+    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
+    return deployment
+
+
+def make_incident(session: Session, team: Team, **fields: object) -> Incident:
+    """An incident recorded through the ingest service."""
+    data: dict[str, object] = {"external_id": f"incident-{next(_counter)}"}
+    data.update(fields)
+    incident = delivery_service.record_incident(
+        session=session, team=team, data=IncidentIn.model_validate(data)
+    ).record
+    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
+    return incident
+
+
 @lru_cache
 def shipped_surveys() -> dict[str, Survey]:
     """The survey files shipped in surveys/, by id."""
@@ -145,30 +171,10 @@ def make_responses(
     return created
 
 
-def make_deployment(session: Session, team: Team, **fields: object) -> Deployment:
-    """A deployment recorded through the ingest service (production success by default)."""
-    data: dict[str, object] = {
-        "external_id": f"deploy-{next(_counter)}",
-        "environment": "production",
-        "status": "success",
-    }
-    data.update(fields)
-    deployment = delivery_service.record_deployment(
-        session=session, team=team, data=DeploymentIn.model_validate(data)
-    ).record
-    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
-    return deployment
-
-
-def make_incident(session: Session, team: Team, **fields: object) -> Incident:
-    """An incident recorded through the ingest service."""
-    data: dict[str, object] = {"external_id": f"incident-{next(_counter)}"}
-    data.update(fields)
-    incident = delivery_service.record_incident(
-        session=session, team=team, data=IncidentIn.model_validate(data)
-    ).record
-    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
-    return incident
+def _release(session: Session) -> None:
+    """End the session's transaction: on SQLite the test session's transactions take the write
+    lock (BEGIN IMMEDIATE), which would make the app under test wait for it."""
+    session.commit()
 
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -196,8 +202,13 @@ def settle(session: Session) -> None:
 def make_login(
     client: TestClient, session: Session, user: User, *, password: str = DEFAULT_PASSWORD
 ) -> str:
-    """Log the user in through the real /login form; returns the session's CSRF token for POSTs."""
+    """Log the user in through the real /login form; returns the session's CSRF token for POSTs.
+
+    A login the client already has is dropped first (the form redirects logged-in browsers).
+    """
     settle(session)
+    if SESSION_COOKIE in client.cookies:
+        client.cookies.delete(SESSION_COOKIE)
     form = client.get("/login")
     assert form.status_code == 200, form.text
     response = client.post(
@@ -213,9 +224,3 @@ def make_login(
     ).one()
     settle(session)
     return login.csrf_token
-
-
-def _release(session: Session) -> None:
-    """End the session's transaction: on SQLite the test session's transactions take the write
-    lock (BEGIN IMMEDIATE), which would make the app under test wait for it."""
-    session.commit()

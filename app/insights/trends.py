@@ -5,15 +5,15 @@ Delivery figures come from app.delivery.stats; the survey figures are filled by
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.config import Settings
 from app.delivery import stats
-from app.insights import survey_stats
-from app.insights.survey_stats import SurveyWeekFields
+from app.delivery.models import EARLIEST_YEAR, LATEST_YEAR
 from app.teams.models import Team
 
 DEFAULT_WEEKS = 26
@@ -30,11 +30,9 @@ class TrendsWeek(BaseModel):
 
     week: str
     week_start: date
-    responses: int | None
+    responses: int
     response_rate: float | None
     suppressed: bool
-    open: bool = Field(description="the round still takes answers: counts only, no scores")
-    more_needed: int = Field(description="responses still needed to reach min_responses")
     trust_index: float | None
     trust_ci_low: float | None
     trust_ci_high: float | None
@@ -56,13 +54,27 @@ class TrendsReport(BaseModel):
     weeks: list[TrendsWeek]
 
 
+@dataclass(frozen=True)
+class SurveyWeek:
+    """The survey side of one week (null figures until a round passes the threshold)."""
+
+    responses: int = 0
+    response_rate: float | None = None
+    suppressed: bool = False
+    trust_index: float | None = None
+    trust_ci_low: float | None = None
+    trust_ci_high: float | None = None
+    favorable_pct: float | None = None
+
+
 def survey_weeks(
     *, session: Session, team: Team, settings: Settings, weeks: Sequence[date], now: datetime
-) -> dict[date, SurveyWeekFields]:
-    """Survey figures per week, from the round whose period starts in that week."""
-    return survey_stats.survey_weeks(
-        session=session, team=team, mondays=weeks, min_responses=settings.min_responses, now=now
-    )
+) -> dict[date, SurveyWeek]:
+    """Survey figures per week, from the round whose period starts in that week.
+
+    Placeholder until the pulse aggregation lands: every week reports no responses.
+    """
+    return {monday: SurveyWeek() for monday in weeks}
 
 
 def default_range(*, team: Team, now: datetime) -> tuple[date, date]:
@@ -87,6 +99,8 @@ def weeks_in_range(start: date, end: date) -> list[date]:
     """The Mondays from start to end, both included: a week is in range when its start is."""
     if start > end:
         raise TrendsRangeError(f"'from' ({start}) is after 'to' ({end})")
+    if start.year < EARLIEST_YEAR or end.year > LATEST_YEAR:
+        raise TrendsRangeError(f"dates must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
     first = start + timedelta(days=(7 - start.weekday()) % 7)
     mondays = []
     monday = first
@@ -113,7 +127,13 @@ def team_trends(
             TrendsWeek(
                 week=d.week,
                 week_start=monday,
-                **s,
+                responses=s.responses,
+                response_rate=s.response_rate,
+                suppressed=s.suppressed,
+                trust_index=s.trust_index,
+                trust_ci_low=s.trust_ci_low,
+                trust_ci_high=s.trust_ci_high,
+                favorable_pct=s.favorable_pct,
                 deployments=d.deployments,
                 failed_deployments=d.failed_deployments,
                 change_failure_rate=d.change_failure_rate,

@@ -44,7 +44,7 @@ def create(
                 timezone=timezone,
                 cadence=cadence,
                 ballots=ballots,
-                surveys=surveys,
+                known_surveys=surveys,
             )
         except team_service.TeamError as exc:
             fail(str(exc), as_json=as_json)

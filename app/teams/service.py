@@ -141,17 +141,16 @@ def create(
     cadence: str = "weekly",
     ballots: str = "link",
     known_surveys: Collection[str] | None = None,
-    surveys: Collection[str] | None = None,
 ) -> IssuedTeam:
     """Create a team with a fresh pulse link, ingest token and webhook secret.
 
-    `known_surveys` (or `surveys`) are the installed survey ids; when given, an unknown
+    `known_surveys` are the installed survey ids; when given, an unknown
     `survey_id` is refused.
     """
     validate_slug(slug)
     validate_size(size)
     validate_timezone(timezone)
-    validate_survey(survey_id, known_surveys if known_surveys is not None else surveys)
+    validate_survey(survey_id, known_surveys)
     if not name.strip():
         raise TeamError("name must not be empty")
     if cadence not in CADENCES:
