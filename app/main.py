@@ -15,6 +15,7 @@ from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
 from app.delivery import routes as delivery_routes
 from app.health import routes as health_routes
+from app.insights import pages as insights_pages
 from app.insights import routes as insights_routes
 from app.pulses import routes as pulses_routes
 from app.pulses.startup import load_and_check_surveys
@@ -50,9 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.include_router(health_routes.router)
+    app.include_router(insights_pages.router)
+    app.include_router(pulses_routes.router)
     app.include_router(delivery_routes.router)
     app.include_router(insights_routes.router)
-    app.include_router(pulses_routes.router)
     app.include_router(auth_routes.router)
     app.include_router(team_routes.router)
     app.include_router(team_routes.pages)

@@ -79,32 +79,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def make_deployment(session: Session, team: Team, **fields: object) -> Deployment:
-    """A deployment recorded through the ingest service (production success by default)."""
-    data: dict[str, object] = {
-        "external_id": f"deploy-{next(_counter)}",
-        "environment": "production",
-        "status": "success",
-    }
-    data.update(fields)
-    deployment = delivery_service.record_deployment(
-        session=session, team=team, data=DeploymentIn.model_validate(data)
-    ).record
-    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
-    return deployment
-
-
-def make_incident(session: Session, team: Team, **fields: object) -> Incident:
-    """An incident recorded through the ingest service."""
-    data: dict[str, object] = {"external_id": f"incident-{next(_counter)}"}
-    data.update(fields)
-    incident = delivery_service.record_incident(
-        session=session, team=team, data=IncidentIn.model_validate(data)
-    ).record
-    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
-    return incident
-
-
 @lru_cache
 def shipped_surveys() -> dict[str, Survey]:
     """The survey files shipped in surveys/, by id."""
@@ -171,10 +145,30 @@ def make_responses(
     return created
 
 
-def _release(session: Session) -> None:
-    """End the session's transaction: on SQLite the test session's transactions take the write
-    lock (BEGIN IMMEDIATE), which would make the app under test wait for it."""
-    session.commit()
+def make_deployment(session: Session, team: Team, **fields: object) -> Deployment:
+    """A deployment recorded through the ingest service (production success by default)."""
+    data: dict[str, object] = {
+        "external_id": f"deploy-{next(_counter)}",
+        "environment": "production",
+        "status": "success",
+    }
+    data.update(fields)
+    deployment = delivery_service.record_deployment(
+        session=session, team=team, data=DeploymentIn.model_validate(data)
+    ).record
+    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
+    return deployment
+
+
+def make_incident(session: Session, team: Team, **fields: object) -> Incident:
+    """An incident recorded through the ingest service."""
+    data: dict[str, object] = {"external_id": f"incident-{next(_counter)}"}
+    data.update(fields)
+    incident = delivery_service.record_incident(
+        session=session, team=team, data=IncidentIn.model_validate(data)
+    ).record
+    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
+    return incident
 
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -224,3 +218,9 @@ def make_login(
     ).one()
     settle(session)
     return login.csrf_token
+
+
+def _release(session: Session) -> None:
+    """End the session's transaction: on SQLite the test session's transactions take the write
+    lock (BEGIN IMMEDIATE), which would make the app under test wait for it."""
+    session.commit()

@@ -5,15 +5,16 @@ Delivery figures come from app.delivery.stats; the survey figures are filled by
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.config import Settings
 from app.delivery import stats
 from app.delivery.models import EARLIEST_YEAR, LATEST_YEAR
+from app.insights import survey_stats
+from app.insights.survey_stats import RoundFigures, SurveyWeekFields
 from app.teams.models import Team
 
 DEFAULT_WEEKS = 26
@@ -30,9 +31,11 @@ class TrendsWeek(BaseModel):
 
     week: str
     week_start: date
-    responses: int
+    responses: int | None
     response_rate: float | None
     suppressed: bool
+    open: bool = Field(description="the round still takes answers: counts only, no scores")
+    more_needed: int = Field(description="responses still needed to reach min_responses")
     trust_index: float | None
     trust_ci_low: float | None
     trust_ci_high: float | None
@@ -54,27 +57,24 @@ class TrendsReport(BaseModel):
     weeks: list[TrendsWeek]
 
 
-@dataclass(frozen=True)
-class SurveyWeek:
-    """The survey side of one week (null figures until a round passes the threshold)."""
-
-    responses: int = 0
-    response_rate: float | None = None
-    suppressed: bool = False
-    trust_index: float | None = None
-    trust_ci_low: float | None = None
-    trust_ci_high: float | None = None
-    favorable_pct: float | None = None
-
-
 def survey_weeks(
-    *, session: Session, team: Team, settings: Settings, weeks: Sequence[date], now: datetime
-) -> dict[date, SurveyWeek]:
-    """Survey figures per week, from the round whose period starts in that week.
-
-    Placeholder until the pulse aggregation lands: every week reports no responses.
-    """
-    return {monday: SurveyWeek() for monday in weeks}
+    *,
+    session: Session,
+    team: Team,
+    settings: Settings,
+    weeks: Sequence[date],
+    now: datetime,
+    figures: Sequence[RoundFigures] | None = None,
+) -> dict[date, SurveyWeekFields]:
+    """Survey figures per week, from the round whose period starts in that week."""
+    return survey_stats.survey_weeks(
+        session=session,
+        team=team,
+        mondays=weeks,
+        min_responses=settings.min_responses,
+        now=now,
+        figures=figures,
+    )
 
 
 def default_range(*, team: Team, now: datetime) -> tuple[date, date]:
@@ -113,12 +113,24 @@ def weeks_in_range(start: date, end: date) -> list[date]:
 
 
 def team_trends(
-    *, session: Session, team: Team, settings: Settings, start: date, end: date, now: datetime
+    *,
+    session: Session,
+    team: Team,
+    settings: Settings,
+    start: date,
+    end: date,
+    now: datetime,
+    figures: Sequence[RoundFigures] | None = None,
 ) -> TrendsReport:
-    """The team's weekly survey and delivery figures for the weeks starting in [start, end]."""
+    """The team's weekly survey and delivery figures for the weeks starting in [start, end].
+
+    `figures` may pass the team's round figures covering the range, already computed.
+    """
     mondays = weeks_in_range(start, end)
     delivery = stats.weekly_delivery(session=session, team=team, weeks=mondays, now=now)
-    survey = survey_weeks(session=session, team=team, settings=settings, weeks=mondays, now=now)
+    survey = survey_weeks(
+        session=session, team=team, settings=settings, weeks=mondays, now=now, figures=figures
+    )
     weeks = []
     for monday in mondays:
         d = delivery[monday]
@@ -127,13 +139,7 @@ def team_trends(
             TrendsWeek(
                 week=d.week,
                 week_start=monday,
-                responses=s.responses,
-                response_rate=s.response_rate,
-                suppressed=s.suppressed,
-                trust_index=s.trust_index,
-                trust_ci_low=s.trust_ci_low,
-                trust_ci_high=s.trust_ci_high,
-                favorable_pct=s.favorable_pct,
+                **s,
                 deployments=d.deployments,
                 failed_deployments=d.failed_deployments,
                 change_failure_rate=d.change_failure_rate,
