@@ -22,9 +22,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: install, migrate the SQLite default and serve on http://$(HOST):$(PORT)
+## run: install, migrate the SQLite default, load the demo into an empty database, serve
 run: $(VENV)/.installed
-	REDBUTTON_ENVIRONMENT=$${REDBUTTON_ENVIRONMENT:-development} $(BIN)/redbutton serve --host $(HOST) --port $(PORT)
+	@export REDBUTTON_ENVIRONMENT=$${REDBUTTON_ENVIRONMENT:-development} && \
+	$(BIN)/redbutton migrate && \
+	$(BIN)/redbutton demo --if-empty && \
+	$(BIN)/redbutton serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check, prove models and migrations agree, run the tests
 test: lint typecheck migrations-check

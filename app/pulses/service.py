@@ -100,8 +100,12 @@ def submit_response(
     answers: Mapping[str, object],
     comment: str | None,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> Response:
-    """Validate and store one anonymous response in one transaction; nothing is stored on error."""
+    """Validate and store one anonymous response in one transaction; nothing is stored on error.
+
+    With commit=False the caller owns the transaction (bulk loads such as the demo).
+    """
     if not is_open(round, now or utcnow()):
         raise RoundClosedError(f"The {round.period} round is closed and no longer takes answers.")
     values, text = validate_submission(survey=survey, answers=answers, comment=comment)
@@ -133,7 +137,8 @@ def submit_response(
         session.flush()
         if postgres:
             _rewrite_round_in_random_order(session=session, round_id=round_id)
-        session.commit()
+        if commit:
+            session.commit()
     except BaseException:
         session.rollback()
         raise
