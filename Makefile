@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck migrations-check install install-dev clean
+.PHONY: run test lint typecheck migrations-check install install-dev clean bench bench-quick bench-plans
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,15 @@ migrations-check: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts
+
+## bench: generate 200 teams x 104 weeks on SQLite and PostgreSQL, measure, write bench/RESULTS.md
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run
+
+## bench-quick: the same at 10 teams x 26 weeks with short bursts (CI smoke)
+bench-quick: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run --quick
+
+## bench-plans: query plans of the dashboard's SQL on the generated databases
+bench-plans: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.plans

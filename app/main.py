@@ -14,6 +14,7 @@ from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
 from app.health import routes as health_routes
 from app.security_headers import SecurityHeadersMiddleware
+from app.server_timing import ServerTimingMiddleware
 
 STATIC_DIR = PROJECT_ROOT / "static"
 
@@ -45,5 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware, enabled=settings.access_log)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ServerTimingMiddleware)
     logging.getLogger("redbutton").setLevel(logging.INFO)
     return app
