@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck migrations-check install install-dev clean bench bench-quick bench-plans
+.PHONY: run test lint typecheck migrations-check install install-dev clean vendor-plotly
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ migrations-check: $(VENV)/.installed-dev
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts
 
+## vendor-plotly: copy plotly.js from the installed Python plotly package into static/vendor
+vendor-plotly: $(VENV)/.installed
+	cp "$$($(BIN)/python -c 'import pathlib, plotly; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" static/vendor/plotly.min.js
+
+.PHONY: bench bench-quick bench-plans
 ## bench: generate 200 teams x 104 weeks on SQLite and PostgreSQL, measure, write bench/RESULTS.md
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run

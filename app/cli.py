@@ -5,7 +5,9 @@ from typing import Annotated
 
 import typer
 
+from app.auth.commands import create_admin, token_app, user_app
 from app.config import get_settings
+from app.delivery.commands import import_app
 from app.teams.commands import team_app
 
 cli = typer.Typer(
@@ -14,6 +16,10 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(team_app, name="team")
+cli.add_typer(import_app, name="import")
+cli.add_typer(user_app, name="user")
+cli.add_typer(token_app, name="token")
+cli.command("create-admin")(create_admin)
 
 
 @cli.command()
@@ -35,10 +41,22 @@ def serve(
     import uvicorn
     import uvicorn.config
 
+    from app.cli_support import fail
+    from app.db import make_engine
     from app.migrations import upgrade
+    from app.pulses.startup import load_and_check_surveys
+    from app.pulses.surveys import SurveyFileError
 
     settings = get_settings()
     upgrade(settings.database_url)
+    # Say what is wrong with a survey file in one line, before uvicorn would print a traceback.
+    engine = make_engine(settings.database_url)
+    try:
+        load_and_check_surveys(settings=settings, engine=engine)
+    except SurveyFileError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
     typer.echo(f"Redbutton is serving on http://{host}:{port}  (pulse forms, dashboards, /docs)")
     # Uvicorn's access log prints client addresses; ours (app.access_log) never does.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)

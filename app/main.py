@@ -9,12 +9,19 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.access_log import AccessLogMiddleware
+from app.auth import routes as auth_routes
 from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
+from app.delivery import routes as delivery_routes
 from app.health import routes as health_routes
+from app.insights import pages as insights_pages
+from app.insights import routes as insights_routes
+from app.pulses import routes as pulses_routes
+from app.pulses.startup import load_and_check_surveys
 from app.security_headers import SecurityHeadersMiddleware
 from app.server_timing import ServerTimingMiddleware
+from app.teams import routes as team_routes
 
 STATIC_DIR = PROJECT_ROOT / "static"
 
@@ -23,6 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the given settings (the environment's by default)."""
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    # A broken or wrongly edited survey file stops start-up here, with the file and field named.
+    surveys = load_and_check_surveys(settings=settings, engine=engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -37,9 +46,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.surveys = surveys
 
     errors.install(app)
     app.include_router(health_routes.router)
+    app.include_router(insights_pages.router)
+    app.include_router(pulses_routes.router)
+    app.include_router(delivery_routes.router)
+    app.include_router(insights_routes.router)
+    app.include_router(auth_routes.router)
+    app.include_router(team_routes.router)
+    app.include_router(team_routes.pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.

@@ -1,0 +1,374 @@
+"""Everything the team dashboard shows, gathered in a fixed number of queries."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+from markupsafe import Markup
+from sqlmodel import Session
+
+from app.insights import charts, survey_stats
+from app.insights.charts import WeekRow
+from app.insights.survey_stats import QuestionFigures, RoundFigures, Scale
+from app.teams.models import Team
+
+DEFAULT_WEEKS = 26
+
+
+def figure_json(fig: go.Figure) -> Markup:
+    """A figure as JSON that is safe inside <script type="application/json">."""
+    # "</script>" or "<!--" in a label must not end the script element early.
+    text = fig.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704 - escaped above for the script-data context
+
+
+def default_mondays(*, team: Team, now: datetime, weeks: int = DEFAULT_WEEKS) -> list[date]:
+    """The Mondays of the `weeks` weeks up to and including the current one, in the team's zone."""
+    today = now.astimezone(ZoneInfo(team.timezone)).date()
+    current = survey_stats.week_start(today)
+    return [current - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+def mondays_between(start: date, end: date) -> list[date]:
+    """The Mondays of the weeks whose start lies in [start, end]."""
+    first = survey_stats.week_start(start)
+    if first < start:
+        first += timedelta(weeks=1)
+    result = []
+    while first <= end:
+        result.append(first)
+        first += timedelta(weeks=1)
+    return result
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One figure and the plain table that stands in for it."""
+
+    id: str
+    title: str
+    figure: Markup
+    columns: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline figure."""
+
+    label: str
+    value: str
+    detail: str = ""
+
+
+@dataclass
+class TeamDashboard:
+    """The team page's content."""
+
+    team: Team
+    weeks: list[WeekRow]
+    cards: list[Card]
+    charts: list[Chart]
+    latest: RoundFigures | None
+    current: RoundFigures | None
+    comments: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def _fmt(value: float | None, pattern: str = "{:.0f}", missing: str = "—") -> str:
+    return missing if value is None else pattern.format(value)
+
+
+def week_rows(
+    *,
+    session: Session,
+    team: Team,
+    mondays: Sequence[date],
+    min_responses: int,
+    now: datetime,
+    delivery: dict[date, dict[str, Any]] | None = None,
+) -> list[WeekRow]:
+    """The trends of these weeks as chart rows: survey fields plus any delivery fields."""
+    survey = survey_stats.survey_weeks(
+        session=session, team=team, mondays=mondays, min_responses=min_responses, now=now
+    )
+    rows = []
+    for monday in mondays:
+        fields = survey[monday]
+        extra = (delivery or {}).get(monday, {})
+        rows.append(
+            WeekRow(
+                week=survey_stats.week_label(monday),
+                week_start=monday,
+                responses=fields["responses"],
+                suppressed=fields["suppressed"],
+                open=fields["open"],
+                more_needed=fields["more_needed"],
+                trust_index=fields["trust_index"],
+                trust_ci_low=fields["trust_ci_low"],
+                trust_ci_high=fields["trust_ci_high"],
+                deployments=extra.get("deployments"),
+                failed_deployments=extra.get("failed_deployments"),
+                change_failure_rate=extra.get("change_failure_rate"),
+                mttr_minutes=extra.get("mttr_minutes"),
+                incidents=extra.get("incidents"),
+            )
+        )
+    return rows
+
+
+def trend_chart(weeks: Sequence[WeekRow]) -> Chart:
+    """Chart 1 with its table."""
+    rows = [
+        [
+            w.week,
+            _fmt(w.trust_index)
+            if w.gap_label is None
+            else (w.gap_label if w.responses is not None else "—"),
+            f"{_fmt(w.trust_ci_low)}–{_fmt(w.trust_ci_high)}"
+            if w.trust_ci_low is not None
+            else "—",
+            _fmt(w.deployments, "{:d}"),
+            _fmt(w.failed_deployments, "{:d}"),
+            _fmt(None if w.change_failure_rate is None else 100 * w.change_failure_rate, "{:.0f}%"),
+            _fmt(w.mttr_minutes, "{:.0f} min"),
+            _fmt(w.incidents, "{:d}"),
+        ]
+        for w in weeks
+    ]
+    return Chart(
+        id="chart-trend",
+        title="Trust and delivery, week by week",
+        figure=figure_json(charts.trust_and_delivery(weeks)),
+        columns=[
+            "Week",
+            "Trust index",
+            "95% interval",
+            "Deployments",
+            "Failed",
+            "CFR",
+            "MTTR median",
+            "Incidents",
+        ],
+        rows=rows,
+    )
+
+
+def heatmap_chart(
+    *,
+    figures: Sequence[RoundFigures],
+    questions: dict[int, list[QuestionFigures]],
+    scales: dict[int, Scale],
+) -> Chart:
+    """Chart 2 (question × week mean scores) with its table."""
+    eligible = [f for f in figures if f.round_id in questions]
+    weeks = [survey_stats.week_label(survey_stats.week_start(f.starts_on)) for f in figures]
+    order: list[str] = []
+    text: dict[str, str] = {}
+    for f in figures:
+        if f.survey_version_id in scales:
+            for q in scales[f.survey_version_id].questions:
+                if q.key not in text:
+                    order.append(q.key)
+                    text[q.key] = q.key
+    means: dict[tuple[str, str], float] = {}
+    for f in eligible:
+        assert f.round_id is not None
+        label = survey_stats.week_label(survey_stats.week_start(f.starts_on))
+        for figure in questions[f.round_id]:
+            means[(figure.key, label)] = figure.mean
+            if figure.key not in text:
+                order.append(figure.key)
+                text[figure.key] = figure.key
+    rows = [[w] + [_fmt(means.get((key, w)), "{:.2f}") for key in order] for w in weeks]
+    known = [scales[f.survey_version_id] for f in figures if f.survey_version_id in scales]
+    midpoint = (known[-1].minimum + known[-1].maximum) / 2 if known else 3.0
+    return Chart(
+        id="chart-questions",
+        title="Each question, week by week (mean score after reverse scoring)",
+        figure=figure_json(
+            charts.question_heatmap(weeks=weeks, questions=order, means=means, midpoint=midpoint)
+        ),
+        columns=["Week", *order],
+        rows=rows,
+        note="Blank cells: the round was open or below the response threshold.",
+    )
+
+
+def distribution_chart(
+    *,
+    latest: RoundFigures | None,
+    questions: dict[int, list[QuestionFigures]],
+    scales: dict[int, Scale],
+) -> Chart:
+    """Chart 3: the latest eligible round's answers per question, diverging around neutral."""
+    if latest is None or latest.round_id is None or latest.survey_version_id is None:
+        empty = charts.diverging_distribution(questions=[], points=[], labels=[])
+        return Chart(
+            id="chart-distribution",
+            title="Latest closed round: how people answered",
+            figure=figure_json(empty),
+            columns=["Question"],
+            rows=[],
+            note="No closed round has reached the response threshold yet.",
+        )
+    scale = scales[latest.survey_version_id]
+    found = questions[latest.round_id]
+    labels = [
+        scale.labels[i] if i < len(scale.labels) else str(p) for i, p in enumerate(scale.points)
+    ]
+    fig = charts.diverging_distribution(
+        questions=[charts.Distribution(label=q.key, counts=q.counts) for q in found],
+        points=scale.points,
+        labels=labels,
+    )
+    text = {q.key: q.text for q in scale.questions}
+    rows = [
+        [text.get(q.key, q.key), f"{q.mean:.2f}", f"{q.favorable_pct:.0f}%"]
+        + [str(q.counts.get(p, 0)) for p in scale.points]
+        for q in found
+    ]
+    return Chart(
+        id="chart-distribution",
+        title=f"Latest closed round ({latest.period}): how people answered",
+        figure=figure_json(fig),
+        columns=["Question", "Mean", "Favorable", *labels],
+        rows=rows,
+        note="Scores after reverse scoring: the right side is always the favorable side.",
+    )
+
+
+def association_chart(weeks: Sequence[WeekRow]) -> Chart:
+    """Chart 4: weekly trust against CFR and MTTR, with Spearman's rho and n."""
+    found = charts.associations(weeks)
+    rows = [
+        [
+            w.week,
+            _fmt(w.trust_index),
+            _fmt(None if w.change_failure_rate is None else 100 * w.change_failure_rate, "{:.0f}%"),
+            _fmt(w.mttr_minutes, "{:.0f} min"),
+        ]
+        for w in weeks
+        if w.trust_index is not None
+        and (w.change_failure_rate is not None or w.mttr_minutes is not None)
+    ]
+    return Chart(
+        id="chart-association",
+        title="Trust vs delivery — association, not causation",
+        figure=figure_json(charts.trust_vs_delivery(weeks)),
+        columns=["Week", "Trust index", "CFR", "MTTR median"],
+        rows=rows,
+        note=(
+            f"Trust vs change failure rate: {charts.describe(found['cfr'].correlation)}. "
+            f"Trust vs MTTR: {charts.describe(found['mttr'].correlation)}. "
+            "A rank correlation shows that two things move together, not that one causes the other."
+        ),
+    )
+
+
+def headline_cards(*, weeks: Sequence[WeekRow], figures: Sequence[RoundFigures]) -> list[Card]:
+    """Trust and its change, response rate, CFR, MTTR and this week's deployments."""
+    eligible = [f for f in figures if f.eligible]
+    latest = eligible[-1] if eligible else None
+    previous = eligible[-2] if len(eligible) > 1 else None
+    if latest is not None and latest.trust_index is not None:
+        change = (
+            f"{latest.trust_index - previous.trust_index:+.0f} vs {previous.period}"
+            if previous is not None and previous.trust_index is not None
+            else "no earlier round to compare"
+        )
+        trust = Card("Trust index", f"{latest.trust_index:.0f}", f"{latest.period}, {change}")
+    else:
+        trust = Card("Trust index", "—", "no closed round has reached the threshold yet")
+    closed = [f for f in figures if not f.open]
+    current = next((f for f in reversed(figures) if f.open), None)
+    if closed:
+        last = closed[-1]
+        detail = f"{last.period}: {last.responses} of {last.headcount}"
+        if last.over_headcount:
+            detail += " — more responses than headcount, check the team size"
+        rate = Card("Response rate", f"{100 * last.response_rate:.0f}%", detail)
+    else:
+        rate = Card("Response rate", "—", "no closed round yet")
+    if current is not None:
+        rate = Card(rate.label, rate.value, f"{rate.detail}; open now: {current.responses} so far")
+    with_cfr = [w for w in weeks if w.change_failure_rate is not None]
+    with_mttr = [w for w in weeks if w.mttr_minutes is not None]
+    this_week = weeks[-1] if weeks else None
+    return [
+        trust,
+        rate,
+        Card(
+            "Change failure rate",
+            f"{100 * with_cfr[-1].change_failure_rate:.0f}%"
+            if with_cfr and with_cfr[-1].change_failure_rate is not None
+            else "—",
+            with_cfr[-1].week if with_cfr else "no production deployments yet",
+        ),
+        Card(
+            "MTTR (median)",
+            _fmt(with_mttr[-1].mttr_minutes, "{:.0f} min") if with_mttr else "—",
+            with_mttr[-1].week if with_mttr else "no resolved incidents yet",
+        ),
+        Card(
+            "Deployments this week",
+            _fmt(this_week.deployments if this_week else None, "{:d}", "0"),
+            this_week.week if this_week else "",
+        ),
+    ]
+
+
+def team_dashboard(
+    *,
+    session: Session,
+    team: Team,
+    min_responses: int,
+    now: datetime,
+    delivery: dict[date, dict[str, Any]] | None = None,
+) -> TeamDashboard:
+    """The team page: cards, the four charts with their tables, and eligible comments."""
+    mondays = default_mondays(team=team, now=now)
+    weeks = week_rows(
+        session=session,
+        team=team,
+        mondays=mondays,
+        min_responses=min_responses,
+        now=now,
+        delivery=delivery,
+    )
+    figures = survey_stats.round_figures(
+        session=session,
+        teams=[team],
+        min_responses=min_responses,
+        now=now,
+        starts_from=mondays[0],
+        starts_to=mondays[-1] + timedelta(days=6),
+    )
+    questions = survey_stats.question_figures(session=session, rounds=figures)
+    scales = survey_stats.load_scales(
+        session=session, version_ids=(f.survey_version_id for f in figures if f.survey_version_id)
+    )
+    eligible = [f for f in figures if f.eligible]
+    latest = eligible[-1] if eligible else None
+    comments = survey_stats.eligible_comments(session=session, rounds=eligible[-4:])
+    return TeamDashboard(
+        team=team,
+        weeks=weeks,
+        cards=headline_cards(weeks=weeks, figures=figures),
+        charts=[
+            trend_chart(weeks),
+            heatmap_chart(figures=figures, questions=questions, scales=scales),
+            distribution_chart(latest=latest, questions=questions, scales=scales),
+            association_chart(weeks),
+        ],
+        latest=latest,
+        current=next((f for f in reversed(figures) if f.open), None),
+        comments=[
+            (f.period, comments[f.round_id])
+            for f in reversed(eligible[-4:])
+            if f.round_id is not None and f.round_id in comments
+        ],
+    )
