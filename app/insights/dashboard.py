@@ -2,20 +2,18 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import plotly.graph_objects as go
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.insights import charts, survey_stats
+from app.config import Settings
+from app.insights import charts, survey_stats, trends
 from app.insights.charts import WeekRow
 from app.insights.survey_stats import QuestionFigures, RoundFigures, Scale
+from app.insights.trends import TrendsWeek
 from app.teams.models import Team
-
-DEFAULT_WEEKS = 26
 
 
 def figure_json(fig: go.Figure) -> Markup:
@@ -23,25 +21,6 @@ def figure_json(fig: go.Figure) -> Markup:
     # "</script>" or "<!--" in a label must not end the script element early.
     text = fig.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)  # noqa: S704 - escaped above for the script-data context
-
-
-def default_mondays(*, team: Team, now: datetime, weeks: int = DEFAULT_WEEKS) -> list[date]:
-    """The Mondays of the `weeks` weeks up to and including the current one, in the team's zone."""
-    today = now.astimezone(ZoneInfo(team.timezone)).date()
-    current = survey_stats.week_start(today)
-    return [current - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
-
-
-def mondays_between(start: date, end: date) -> list[date]:
-    """The Mondays of the weeks whose start lies in [start, end]."""
-    first = survey_stats.week_start(start)
-    if first < start:
-        first += timedelta(weeks=1)
-    result = []
-    while first <= end:
-        result.append(first)
-        first += timedelta(weeks=1)
-    return result
 
 
 @dataclass(frozen=True)
@@ -82,42 +61,24 @@ def _fmt(value: float | None, pattern: str = "{:.0f}", missing: str = "—") -> 
     return missing if value is None else pattern.format(value)
 
 
-def week_rows(
-    *,
-    session: Session,
-    team: Team,
-    mondays: Sequence[date],
-    min_responses: int,
-    now: datetime,
-    delivery: dict[date, dict[str, Any]] | None = None,
-) -> list[WeekRow]:
-    """The trends of these weeks as chart rows: survey fields plus any delivery fields."""
-    survey = survey_stats.survey_weeks(
-        session=session, team=team, mondays=mondays, min_responses=min_responses, now=now
+def week_row(week: TrendsWeek) -> WeekRow:
+    """A week of the trends API as a chart row."""
+    return WeekRow(
+        week=week.week,
+        week_start=week.week_start,
+        responses=week.responses,
+        suppressed=week.suppressed,
+        open=week.open,
+        more_needed=week.more_needed,
+        trust_index=week.trust_index,
+        trust_ci_low=week.trust_ci_low,
+        trust_ci_high=week.trust_ci_high,
+        deployments=week.deployments,
+        failed_deployments=week.failed_deployments,
+        change_failure_rate=week.change_failure_rate,
+        mttr_minutes=week.mttr_minutes,
+        incidents=week.incidents,
     )
-    rows = []
-    for monday in mondays:
-        fields = survey[monday]
-        extra = (delivery or {}).get(monday, {})
-        rows.append(
-            WeekRow(
-                week=survey_stats.week_label(monday),
-                week_start=monday,
-                responses=fields["responses"],
-                suppressed=fields["suppressed"],
-                open=fields["open"],
-                more_needed=fields["more_needed"],
-                trust_index=fields["trust_index"],
-                trust_ci_low=fields["trust_ci_low"],
-                trust_ci_high=fields["trust_ci_high"],
-                deployments=extra.get("deployments"),
-                failed_deployments=extra.get("failed_deployments"),
-                change_failure_rate=extra.get("change_failure_rate"),
-                mttr_minutes=extra.get("mttr_minutes"),
-                incidents=extra.get("incidents"),
-            )
-        )
-    return rows
 
 
 def trend_chart(weeks: Sequence[WeekRow]) -> Chart:
@@ -322,30 +283,21 @@ def headline_cards(*, weeks: Sequence[WeekRow], figures: Sequence[RoundFigures])
 
 
 def team_dashboard(
-    *,
-    session: Session,
-    team: Team,
-    min_responses: int,
-    now: datetime,
-    delivery: dict[date, dict[str, Any]] | None = None,
+    *, session: Session, team: Team, settings: Settings, now: datetime
 ) -> TeamDashboard:
     """The team page: cards, the four charts with their tables, and eligible comments."""
-    mondays = default_mondays(team=team, now=now)
-    weeks = week_rows(
-        session=session,
-        team=team,
-        mondays=mondays,
-        min_responses=min_responses,
-        now=now,
-        delivery=delivery,
+    start, end = trends.default_range(team=team, now=now)
+    report = trends.team_trends(
+        session=session, team=team, settings=settings, start=start, end=end, now=now
     )
+    weeks = [week_row(w) for w in report.weeks]
     figures = survey_stats.round_figures(
         session=session,
         teams=[team],
-        min_responses=min_responses,
+        min_responses=settings.min_responses,
         now=now,
-        starts_from=mondays[0],
-        starts_to=mondays[-1] + timedelta(days=6),
+        starts_from=start,
+        starts_to=end,
     )
     questions = survey_stats.question_figures(session=session, rounds=figures)
     scales = survey_stats.load_scales(
@@ -353,7 +305,8 @@ def team_dashboard(
     )
     eligible = [f for f in figures if f.eligible]
     latest = eligible[-1] if eligible else None
-    comments = survey_stats.eligible_comments(session=session, rounds=eligible[-4:])
+    recent = eligible[-4:]
+    comments = survey_stats.eligible_comments(session=session, rounds=recent)
     return TeamDashboard(
         team=team,
         weeks=weeks,
@@ -368,7 +321,7 @@ def team_dashboard(
         current=next((f for f in reversed(figures) if f.open), None),
         comments=[
             (f.period, comments[f.round_id])
-            for f in reversed(eligible[-4:])
+            for f in reversed(recent)
             if f.round_id is not None and f.round_id in comments
         ],
     )

@@ -1,12 +1,14 @@
 """The manager's pages: a team's dashboard, my teams, and the organisation overview."""
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.auth.deps import PageTeam
+from app.auth.csrf import CsrfLogin
+from app.auth.deps import PageTeam, PageUser, visible_teams
 from app.clock import utcnow
-from app.db import SessionDep
-from app.insights import dashboard
+from app.db import SessionDep, WriteSessionDep
+from app.delivery.dora import DORA_CAUTION
+from app.insights import closing, dashboard, org
 from app.security_headers import CONTENT_SECURITY_POLICY
 from app.templating import templates
 
@@ -27,16 +29,60 @@ CHART_PAGE_CSP = CONTENT_SECURITY_POLICY.replace(
 CHART_HEADERS = {"Content-Security-Policy": CHART_PAGE_CSP}
 
 
+@router.get("/teams", response_class=HTMLResponse)
+def teams_page(request: Request, user: PageUser, session: SessionDep) -> HTMLResponse:
+    """The teams I may see, each with a small trust trend and its latest figures."""
+    settings = request.app.state.settings
+    overview = org.org_overview(
+        session=session,
+        teams=visible_teams(session=session, user=user),
+        min_responses=settings.min_responses,
+        now=utcnow(),
+    )
+    return templates.TemplateResponse(
+        request, "insights/teams.html", {"overview": overview, "settings": settings}
+    )
+
+
+@router.get("/org", response_class=HTMLResponse)
+def org_page(request: Request, user: PageUser, session: SessionDep) -> HTMLResponse:
+    """Small multiples and a table of my teams, and the weekly roll-up of eligible rounds."""
+    settings = request.app.state.settings
+    overview = org.org_overview(
+        session=session,
+        teams=visible_teams(session=session, user=user),
+        min_responses=settings.min_responses,
+        now=utcnow(),
+    )
+    return templates.TemplateResponse(
+        request,
+        "insights/org.html",
+        {"overview": overview, "settings": settings, "caution": DORA_CAUTION},
+    )
+
+
 @router.get("/teams/{slug}", response_class=HTMLResponse)
 def team_page(request: Request, team: PageTeam, session: SessionDep) -> HTMLResponse:
     """The team dashboard: headline cards, four charts with tables, and comments."""
     settings = request.app.state.settings
-    board = dashboard.team_dashboard(
-        session=session, team=team, min_responses=settings.min_responses, now=utcnow()
-    )
+    board = dashboard.team_dashboard(session=session, team=team, settings=settings, now=utcnow())
     return templates.TemplateResponse(
         request,
         "insights/team.html",
-        {"board": board, "min_responses": settings.min_responses, "close_form": None},
+        {"board": board, "min_responses": settings.min_responses},
         headers=CHART_HEADERS,
     )
+
+
+@router.post("/teams/{slug}/rounds/current/close")
+def close_round_page(
+    request: Request, team: PageTeam, login: CsrfLogin, session: WriteSessionDep
+) -> RedirectResponse:
+    """The dashboard's Close button: close the current round, then show the dashboard."""
+    try:
+        closing.close_current_round(
+            session=session, team=team, surveys=request.app.state.surveys, now=utcnow()
+        )
+    except closing.CloseError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    return RedirectResponse(f"/teams/{team.slug}", status_code=303)

@@ -470,3 +470,37 @@ def survey_weeks(
                 favorable_pct=None,
             )
     return result
+
+
+@dataclass(frozen=True)
+class OrgWeek:
+    """The organisation's pooled trust for one week, from eligible rounds only."""
+
+    week: str
+    week_start: date
+    teams_included: int
+    teams_excluded: int
+    responses: int
+    trust_index: float | None
+
+
+def org_weeks(*, figures: Sequence[RoundFigures], mondays: Sequence[date]) -> list[OrgWeek]:
+    """Per week, the roll-up of the rounds starting in it; suppressed and open ones left out."""
+    by_week: dict[date, list[RoundFigures]] = defaultdict(list)
+    for f in figures:
+        by_week[week_start(f.starts_on)].append(f)
+    result = []
+    for monday in mondays:
+        rounds_ = by_week.get(monday, [])
+        pooled = rollup(rounds_)
+        result.append(
+            OrgWeek(
+                week=week_label(monday),
+                week_start=monday,
+                teams_included=pooled.rounds,
+                teams_excluded=len(rounds_) - pooled.rounds,
+                responses=pooled.responses,
+                trust_index=pooled.trust_index,
+            )
+        )
+    return result

@@ -5,14 +5,15 @@ Delivery figures come from app.delivery.stats; the survey figures are filled by
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.config import Settings
 from app.delivery import stats
+from app.insights import survey_stats
+from app.insights.survey_stats import SurveyWeekFields
 from app.teams.models import Team
 
 DEFAULT_WEEKS = 26
@@ -29,9 +30,11 @@ class TrendsWeek(BaseModel):
 
     week: str
     week_start: date
-    responses: int
+    responses: int | None
     response_rate: float | None
     suppressed: bool
+    open: bool = Field(description="the round still takes answers: counts only, no scores")
+    more_needed: int = Field(description="responses still needed to reach min_responses")
     trust_index: float | None
     trust_ci_low: float | None
     trust_ci_high: float | None
@@ -53,27 +56,13 @@ class TrendsReport(BaseModel):
     weeks: list[TrendsWeek]
 
 
-@dataclass(frozen=True)
-class SurveyWeek:
-    """The survey side of one week (null figures until a round passes the threshold)."""
-
-    responses: int = 0
-    response_rate: float | None = None
-    suppressed: bool = False
-    trust_index: float | None = None
-    trust_ci_low: float | None = None
-    trust_ci_high: float | None = None
-    favorable_pct: float | None = None
-
-
 def survey_weeks(
     *, session: Session, team: Team, settings: Settings, weeks: Sequence[date], now: datetime
-) -> dict[date, SurveyWeek]:
-    """Survey figures per week, from the round whose period starts in that week.
-
-    Placeholder until the pulse aggregation lands: every week reports no responses.
-    """
-    return {monday: SurveyWeek() for monday in weeks}
+) -> dict[date, SurveyWeekFields]:
+    """Survey figures per week, from the round whose period starts in that week."""
+    return survey_stats.survey_weeks(
+        session=session, team=team, mondays=weeks, min_responses=settings.min_responses, now=now
+    )
 
 
 def default_range(*, team: Team, now: datetime) -> tuple[date, date]:
@@ -124,13 +113,7 @@ def team_trends(
             TrendsWeek(
                 week=d.week,
                 week_start=monday,
-                responses=s.responses,
-                response_rate=s.response_rate,
-                suppressed=s.suppressed,
-                trust_index=s.trust_index,
-                trust_ci_low=s.trust_ci_low,
-                trust_ci_high=s.trust_ci_high,
-                favorable_pct=s.favorable_pct,
+                **s,
                 deployments=d.deployments,
                 failed_deployments=d.failed_deployments,
                 change_failure_rate=d.change_failure_rate,
