@@ -214,16 +214,16 @@ def team_trends(
                 half = t95(n - 1) * math.sqrt(variance / n)
                 week["trust_ci_low"] = max(0.0, (mean - half - low) * rescale)
                 week["trust_ci_high"] = min(100.0, (mean + half - low) * rescale)
-            week["favorable_pct"] = 100.0 * fav / answers
+            week["favorable_pct"] = 100.0 * float(fav) / float(answers)
         durations = sorted(float(v) for v in minutes.split(",")) if minutes else []
         week.update(
-            deployments=deployments,
-            failed_deployments=failed,
-            change_failure_rate=failed / deployments if deployments else None,
+            deployments=int(deployments),
+            failed_deployments=int(failed),
+            change_failure_rate=int(failed) / int(deployments) if deployments else None,
             mttr_minutes=statistics.median(durations) if durations else None,
             mttr_p90_minutes=_quantile(durations, 0.9) if durations else None,
-            incidents=incidents,
-            open_incidents=still_open,
+            incidents=int(incidents),
+            open_incidents=int(still_open),
         )
         weeks.append(week)
     return weeks
@@ -234,3 +234,70 @@ def _aware(value: Any) -> datetime:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+ORG_SQL = """
+WITH rounds AS (
+  SELECT id, team_id, period, starts_on, closes_at, closed_early_at FROM round
+  WHERE starts_on >= ? AND starts_on <= ?
+),
+counts AS (
+  SELECT round_id, COUNT(*) AS n FROM response
+  WHERE round_id IN (SELECT id FROM rounds) GROUP BY round_id
+),
+per_response AS (
+  SELECT round_id, AVG(score * 1.0) AS m FROM answer
+  WHERE round_id IN (SELECT id FROM rounds WHERE closes_at <= ? OR closed_early_at IS NOT NULL)
+  GROUP BY round_id, response_id
+),
+trust AS (SELECT round_id, AVG(m) AS mean FROM per_response GROUP BY round_id)
+SELECT r.team_id, r.period, r.starts_on, COALESCE(c.n, 0), t.mean
+FROM rounds r LEFT JOIN counts c ON c.round_id = r.id LEFT JOIN trust t ON t.round_id = r.id
+ORDER BY r.starts_on, r.team_id
+"""
+
+
+def org_rollup(
+    connection: Connection,
+    *,
+    mondays: Sequence[date],
+    now: datetime,
+    min_responses: int,
+    scale: tuple[int, int],
+) -> tuple[dict[int, tuple[str, float, int]], list[dict[str, Any]]]:
+    """Every team's latest eligible round, and the weekly trust pooled over eligible rounds."""
+    low, high = scale
+    rows = connection.rows(
+        ORG_SQL,
+        [
+            (mondays[0] - timedelta(days=6)).isoformat(),
+            (mondays[-1] + timedelta(days=6)).isoformat(),
+            connection.instant(now),
+        ],
+    )
+    latest: dict[int, tuple[str, float, int]] = {}
+    pooled: dict[date, list[tuple[float, int]]] = {}
+    seen: dict[date, int] = {}
+    for team_id, period, starts_on, responses, mean in rows:
+        start = starts_on if isinstance(starts_on, date) else date.fromisoformat(starts_on)
+        monday = start - timedelta(days=start.weekday())
+        seen[monday] = seen.get(monday, 0) + 1
+        if mean is None or responses < min_responses:
+            continue
+        index = (float(mean) - low) * 100.0 / (high - low)
+        latest[team_id] = (period, index, responses)
+        pooled.setdefault(monday, []).append((index, responses))
+    weeks = []
+    for monday in mondays:
+        eligible = pooled.get(monday, [])
+        total = sum(n for _, n in eligible)
+        weeks.append(
+            {
+                "week_start": monday.isoformat(),
+                "teams_included": len(eligible),
+                "teams_excluded": seen.get(monday, 0) - len(eligible),
+                "responses": total,
+                "trust_index": sum(i * n for i, n in eligible) / total if total else None,
+            }
+        )
+    return latest, weeks

@@ -127,14 +127,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("answer", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_answer_round_id_question_key", ["round_id", "question_key"], unique=False
+            "ix_answer_round_id_question_key_score",
+            ["round_id", "question_key", "score", "response_id"],
+            unique=False,
         )
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("answer", schema=None) as batch_op:
-        batch_op.drop_index("ix_answer_round_id_question_key")
+        batch_op.drop_index("ix_answer_round_id_question_key_score")
 
     op.drop_table("answer")
     with op.batch_alter_table("response", schema=None) as batch_op:

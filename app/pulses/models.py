@@ -65,7 +65,16 @@ class Answer(SQLModel, table=True):
 
     __tablename__ = "answer"
     __table_args__ = (
-        Index("ix_answer_round_id_question_key", "round_id", "question_key"),
+        # Covers every aggregate of a round's answers (trust per response, favorable counts,
+        # per-question histograms), so they read the index alone, never the table rows: at
+        # 5 M answers the row lookups cost ~100 ms per 104-week trend (bench/PLANS.md).
+        Index(
+            "ix_answer_round_id_question_key_score",
+            "round_id",
+            "question_key",
+            "score",
+            "response_id",
+        ),
         {"sqlite_with_rowid": False},
     )
 
