@@ -150,18 +150,22 @@ def make_deployment(session: Session, team: Team, **fields: object) -> Deploymen
         "status": "success",
     }
     data.update(fields)
-    return delivery_service.record_deployment(
+    deployment = delivery_service.record_deployment(
         session=session, team=team, data=DeploymentIn.model_validate(data)
     ).record
+    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
+    return deployment
 
 
 def make_incident(session: Session, team: Team, **fields: object) -> Incident:
     """An incident recorded through the ingest service."""
     data: dict[str, object] = {"external_id": f"incident-{next(_counter)}"}
     data.update(fields)
-    return delivery_service.record_incident(
+    incident = delivery_service.record_incident(
         session=session, team=team, data=IncidentIn.model_validate(data)
     ).record
+    session.commit()  # end the read transaction, so SQLite's write lock is free for requests
+    return incident
 
 
 DEFAULT_PASSWORD = "correct horse battery staple"
