@@ -286,11 +286,11 @@ class Generator:
             shift = 0.0
             for w, monday in enumerate(self.mondays):
                 start = _local_midnight(monday, zone)
-                week_deploys = []
+                week_deploys: list[dict[str, Any]] = []
                 for _ in range(rng.randint(2, 9)):
                     finished = start + timedelta(seconds=rng.randint(3600 * 8, 3600 * 24 * 5))
                     environment = "production" if rng.random() < 0.9 else "staging"
-                    row = {
+                    row: dict[str, Any] = {
                         "id": len(deployments) + 1,
                         "team_id": team.id,
                         "external_id": f"deploy-{len(deployments) + 1}",
@@ -746,4 +746,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

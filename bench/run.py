@@ -308,7 +308,7 @@ def _throughput_rows(
         f"(/healthz p99 {health.percentile(99):.1f} ms), server CPU {cpu:.0%} of a core"
     )
     if errors:
-        note += f", statuses {dict(result.statuses)}"
+        note += f", statuses {dict(result.statuses)}, {result.failures} client time-outs/resets"
     return [
         Row(
             scenario,
@@ -393,8 +393,10 @@ def scenario_burst(ctx: Context) -> list[Row]:
     acknowledged = result.statuses.get(201, 0)
     note = f"; {acknowledged} acknowledged, {stored} stored"
     rows = _throughput_rows("submission burst", ctx, result, ok={201}, cpu=cpu, extra_note=note)
-    if stored != acknowledged:
+    # Every acknowledged response must be stored; a request the client gave up on may be too.
+    if not acknowledged <= stored <= acknowledged + result.failures:
         rows[0].met = False
+        rows[0].note += " (LOST OR EXTRA RESPONSES)"
     return rows
 
 

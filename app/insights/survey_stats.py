@@ -15,6 +15,7 @@ from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, cast, func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from app.insights import thresholds
@@ -148,7 +149,7 @@ def round_figures(
     if not team_ids:
         return []
     headcount = {team.id: team.size for team in teams}
-    in_range = [col(Round.team_id).in_(team_ids)]
+    in_range: list[ColumnElement[bool]] = [col(Round.team_id).in_(team_ids)]
     if starts_from is not None:
         in_range.append(col(Round.starts_on) >= starts_from)
     if starts_to is not None:
