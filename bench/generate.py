@@ -23,7 +23,6 @@ import math
 import os
 import random
 import sqlite3
-import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence

@@ -58,7 +58,7 @@ def hot_requests(manifest: generate.Manifest) -> list[Request]:
     span = {"from": manifest.first_week, "to": (last + timedelta(days=6)).isoformat()}
     return [
         Request("team trends (all weeks)", f"/api/v1/teams/{slug}/trends", span),
-        Request("org roll-up", "/api/v1/org", {}),
+        Request("org roll-up (12 weeks, every team)", "/api/v1/org/trends", {}),
         Request(
             "export csv (all weeks)", f"/api/v1/teams/{slug}/export", {**span, "format": "csv"}
         ),

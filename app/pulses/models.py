@@ -37,7 +37,11 @@ class Round(SQLModel, table=True):
     """One period of a team's pulse (an ISO week for a weekly cadence)."""
 
     __tablename__ = "round"
-    __table_args__ = (UniqueConstraint("team_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "period"),
+        # Trends and the org roll-up select a range of weeks for one team or for many.
+        Index("ix_round_team_id_starts_on", "team_id", "starts_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
