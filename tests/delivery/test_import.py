@@ -7,14 +7,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.delivery import imports
-from app.delivery.models import Deployment, DeploymentIn, Incident
+from app.delivery import imports, service
+from app.delivery.models import Deployment, DeploymentIn, Incident, IncidentIn
 from tests.conftest import server_environment
-from tests.factories import make_team
+from tests.factories import make_incident, make_team
 
 REDBUTTON = shutil.which("redbutton", path=str(Path(sys.executable).parent)) or "redbutton"
 
@@ -116,3 +117,26 @@ def test_import_incidents_refuses_an_unknown_team(settings: Settings, tmp_path: 
     result = run_cli(settings, "import", "incidents", str(path), "--team", "nobody", "--json")
     assert result.returncode == 1
     assert json.loads(result.stdout) == {"error": "no team with slug 'nobody'"}
+
+
+def test_a_row_that_conflicts_with_stored_data_names_its_record_and_nothing_is_kept(
+    session: Session,
+) -> None:
+    team = make_team(session).team
+    make_incident(
+        session,
+        team,
+        external_id="i-old",
+        started_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+        resolved_at=datetime(2026, 3, 2, 13, 0, tzinfo=UTC),
+    )
+    parsed = imports.parse(
+        "external_id,started_at\ni-new,2026-03-03T10:00:00Z\ni-old,2026-03-02T14:00:00Z\n",
+        "incidents",
+    )
+    records = [r for r in parsed.records if isinstance(r, IncidentIn)]
+    with pytest.raises(service.IngestError) as raised:
+        service.import_incidents(session=session, team=team, records=records)
+    assert raised.value.record == 1 and parsed.lines[1] == 3
+    assert "before it started" in str(raised.value)
+    assert count(session, Incident) == 1  # i-new was not kept

@@ -329,6 +329,21 @@ def test_pagerduty_resolve_before_trigger_is_completed_later(
     assert incident.resolved_at == datetime(2026, 3, 3, 16, 30, tzinfo=UTC)
 
 
+def test_pagerduty_reopened_incident_is_open_again(
+    client: TestClient, session: Session, issued: IssuedTeam
+) -> None:
+    send_pd(client, providers.payload("pagerduty_incident_triggered"), issued.webhook_secret)
+    send_pd(client, providers.payload("pagerduty_incident_resolved"), issued.webhook_secret)
+    reopened = providers.pagerduty_event(
+        "resolved", event_id="E-reopen", incident_id="Q1INC2PAYMT7", at="2026-03-03T17:00:00Z"
+    )
+    reopened["event"]["event_type"] = "incident.reopened"
+    assert send_pd(client, reopened, issued.webhook_secret).status_code == 200
+    (incident,) = rows(session, Incident)
+    assert incident.resolved_at is None
+    assert incident.started_at == datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
+
+
 def test_pagerduty_duplicate_event_is_counted_once(
     client: TestClient, session: Session, issued: IssuedTeam
 ) -> None:

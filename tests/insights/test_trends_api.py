@@ -81,8 +81,9 @@ def test_weeks_carry_the_delivery_figures(
     assert (w10["incidents"], w10["open_incidents"]) == (1, 0)
     assert (w11["week"], w11["deployments"], w11["change_failure_rate"]) == ("2026-W11", 0, None)
     assert w11["mttr_minutes"] is None
-    # The team was created after these weeks: no round could exist, so no survey figures.
+    # No round that week, which is before the team existed: no survey figures, not "suppressed".
     assert (w10["responses"], w10["trust_index"], w10["favorable_pct"]) == (None, None, None)
+    assert (w10["suppressed"], w10["open"], w10["more_needed"]) == (False, False, 0)
 
 
 def test_a_week_is_in_range_when_its_start_is(client: TestClient, team: Team, token: str) -> None:
