@@ -52,3 +52,16 @@ clean:
 ## vendor-plotly: copy plotly.js from the installed Python plotly package into static/vendor
 vendor-plotly: $(VENV)/.installed
 	cp "$$($(BIN)/python -c 'import pathlib, plotly; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" static/vendor/plotly.min.js
+
+.PHONY: bench bench-quick bench-plans
+## bench: generate 200 teams x 104 weeks on SQLite and PostgreSQL, measure, write bench/RESULTS.md
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run
+
+## bench-quick: the same at 10 teams x 26 weeks with short bursts (CI smoke)
+bench-quick: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run --quick
+
+## bench-plans: query plans of the dashboard's SQL on the generated databases
+bench-plans: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.plans

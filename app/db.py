@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
 # Constraint names must be stable so migrations can find them on SQLite and PostgreSQL alike.
@@ -40,7 +39,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            poolclass=NullPool if ":memory:" not in url else None,
+            # Connections are kept, not closed after each request: closing the last
+            # connection of a WAL database checkpoints and syncs it, which cost a file-backed
+            # request about 13 ms (see bench/RESULTS.md). Enough for the request threadpool.
+            **({} if ":memory:" in url else {"pool_size": 8, "max_overflow": 32}),
             **kwargs,
         )
         _install_sqlite_hooks(engine)

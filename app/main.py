@@ -21,6 +21,7 @@ from app.pulses import routes as pulses_routes
 from app.pulses.startup import load_and_check_surveys
 from app.pulses.throttle import SubmissionThrottle
 from app.security_headers import SecurityHeadersMiddleware
+from app.server_timing import ServerTimingMiddleware
 from app.teams import routes as team_routes
 
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -64,5 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware, enabled=settings.access_log)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ServerTimingMiddleware)
     logging.getLogger("redbutton").setLevel(logging.INFO)
     return app

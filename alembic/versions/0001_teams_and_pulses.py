@@ -85,6 +85,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("round", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_round_team_id"), ["team_id"], unique=False)
+        batch_op.create_index("ix_round_team_id_starts_on", ["team_id", "starts_on"], unique=False)
 
     op.create_table(
         "comment",
@@ -127,14 +128,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("answer", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_answer_round_id_question_key", ["round_id", "question_key"], unique=False
+            "ix_answer_round_id_question_key_score",
+            ["round_id", "question_key", "score", "response_id"],
+            unique=False,
         )
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("answer", schema=None) as batch_op:
-        batch_op.drop_index("ix_answer_round_id_question_key")
+        batch_op.drop_index("ix_answer_round_id_question_key_score")
 
     op.drop_table("answer")
     with op.batch_alter_table("response", schema=None) as batch_op:
@@ -146,6 +149,7 @@ def downgrade() -> None:
 
     op.drop_table("comment")
     with op.batch_alter_table("round", schema=None) as batch_op:
+        batch_op.drop_index("ix_round_team_id_starts_on")
         batch_op.drop_index(batch_op.f("ix_round_team_id"))
 
     op.drop_table("round")

@@ -15,6 +15,7 @@ from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, cast, func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from app.insights import thresholds
@@ -148,21 +149,25 @@ def round_figures(
     if not team_ids:
         return []
     headcount = {team.id: team.size for team in teams}
+    in_range: list[ColumnElement[bool]] = [col(Round.team_id).in_(team_ids)]
+    if starts_from is not None:
+        in_range.append(col(Round.starts_on) >= starts_from)
+    if starts_to is not None:
+        in_range.append(col(Round.starts_on) <= starts_to)
+    # Counted for the asked rounds only: grouping the whole response table read every response
+    # of every team on each request (bench/PLANS.md).
     responses = (
         select(Response.round_id, func.count().label("n"))
+        .where(col(Response.round_id).in_(select(Round.id).where(*in_range)))
         .group_by(col(Response.round_id))
         .subquery()
     )
     statement = (
         select(Round, func.coalesce(responses.c.n, 0))
         .outerjoin(responses, responses.c.round_id == Round.id)
-        .where(col(Round.team_id).in_(team_ids))
+        .where(*in_range)
         .order_by(col(Round.starts_on), col(Round.team_id))
     )
-    if starts_from is not None:
-        statement = statement.where(Round.starts_on >= starts_from)
-    if starts_to is not None:
-        statement = statement.where(Round.starts_on <= starts_to)
     rows = session.exec(statement).all()
 
     shown: list[tuple[Round, int, thresholds.Visibility]] = []

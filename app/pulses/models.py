@@ -37,7 +37,11 @@ class Round(SQLModel, table=True):
     """One period of a team's pulse (an ISO week for a weekly cadence)."""
 
     __tablename__ = "round"
-    __table_args__ = (UniqueConstraint("team_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "period"),
+        # Trends and the org roll-up select a range of weeks for one team or for many.
+        Index("ix_round_team_id_starts_on", "team_id", "starts_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
@@ -65,7 +69,16 @@ class Answer(SQLModel, table=True):
 
     __tablename__ = "answer"
     __table_args__ = (
-        Index("ix_answer_round_id_question_key", "round_id", "question_key"),
+        # Covers every aggregate of a round's answers (trust per response, favorable counts,
+        # per-question histograms), so they read the index alone, never the table rows: at
+        # 5 M answers the row lookups cost ~100 ms per 104-week trend (bench/PLANS.md).
+        Index(
+            "ix_answer_round_id_question_key_score",
+            "round_id",
+            "question_key",
+            "score",
+            "response_id",
+        ),
         {"sqlite_with_rowid": False},
     )
 

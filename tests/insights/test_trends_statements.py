@@ -1,0 +1,84 @@
+"""GET /trends runs a fixed number of SQL statements, however many weeks, rounds and incidents.
+
+The dashboard test bounds the page for one data set; this one proves the API does not grow with
+the asked range or the data in it (no query per week, round or incident): the benchmark asks for
+104 weeks of a team with 30 responses a week.
+"""
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlmodel import Session
+
+from app.clock import utcnow
+from app.teams.models import Team
+from tests.factories import (
+    bearer,
+    make_api_token,
+    make_deployment,
+    make_incident,
+    make_responses,
+    make_round,
+    make_team,
+    make_user,
+    settle,
+)
+
+# Auth (token, user), team, rounds with counts, survey versions, trust, favorable answers,
+# deployments, incidents started, incidents resolved, open incidents: 12 leaves a little room.
+MAX_TRENDS_STATEMENTS = 12
+
+
+def _statements_for(client: TestClient, app: FastAPI, token: str, team: Team, weeks: int) -> int:
+    today = utcnow().date()
+    start = today - timedelta(weeks=weeks - 1)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    engine = app.state.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(
+            f"/api/v1/teams/{team.slug}/trends",
+            params={"from": start.isoformat(), "to": today.isoformat()},
+            headers=bearer(token),
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["weeks"]) in (weeks, weeks - 1, weeks + 1)
+    return len(statements)
+
+
+def test_trends_statements_do_not_grow_with_weeks_rounds_or_incidents(
+    client: TestClient, session: Session, app: FastAPI
+) -> None:
+    team = make_team(session, size=8).team
+    now = utcnow()
+    for weeks_ago in range(1, 9):
+        round_ = make_round(session, team, now=now - timedelta(weeks=weeks_ago))
+        make_responses(session, round_, 5, comments=["calm week"])
+    for n in range(1, 9):
+        finished = now - timedelta(weeks=n, hours=3)
+        make_deployment(session, team, finished_at=finished.isoformat())
+        make_incident(
+            session,
+            team,
+            started_at=(finished + timedelta(hours=1)).isoformat(),
+            resolved_at=(finished + timedelta(hours=2)).isoformat(),
+        )
+    make_incident(session, team, started_at=(now - timedelta(days=2)).isoformat())
+    token = make_api_token(session, make_user(session, teams=[team]))
+    settle(session)
+
+    # Both ranges hold all the data above; only the number of weeks differs.
+    ten_weeks = _statements_for(client, app, token, team, 10)
+    two_years = _statements_for(client, app, token, team, 104)
+
+    assert two_years == ten_weeks
+    assert two_years <= MAX_TRENDS_STATEMENTS
