@@ -38,7 +38,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy app tests
+	$(BIN)/mypy app tests bench
 
 migrations-check: $(VENV)/.installed-dev
 	@tmp=$$(mktemp -d) && \
