@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from app.ballots.commands import member_app
 from app.config import get_settings
 from app.teams.commands import team_app
 
@@ -14,6 +15,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(team_app, name="team")
+cli.add_typer(member_app, name="member")
 
 
 @cli.command()
