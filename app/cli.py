@@ -37,10 +37,22 @@ def serve(
     import uvicorn
     import uvicorn.config
 
+    from app.cli_support import fail
+    from app.db import make_engine
     from app.migrations import upgrade
+    from app.pulses.startup import load_and_check_surveys
+    from app.pulses.surveys import SurveyFileError
 
     settings = get_settings()
     upgrade(settings.database_url)
+    # Say what is wrong with a survey file in one line, before uvicorn would print a traceback.
+    engine = make_engine(settings.database_url)
+    try:
+        load_and_check_surveys(settings=settings, engine=engine)
+    except SurveyFileError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
     typer.echo(f"Redbutton is serving on http://{host}:{port}  (pulse forms, dashboards, /docs)")
     # Uvicorn's access log prints client addresses; ours (app.access_log) never does.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)

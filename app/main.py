@@ -13,6 +13,8 @@ from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
 from app.health import routes as health_routes
+from app.pulses import routes as pulses_routes
+from app.pulses.startup import load_and_check_surveys
 from app.security_headers import SecurityHeadersMiddleware
 
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -22,6 +24,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the given settings (the environment's by default)."""
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    # A broken or wrongly edited survey file stops start-up here, with the file and field named.
+    surveys = load_and_check_surveys(settings=settings, engine=engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,9 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.surveys = surveys
 
     errors.install(app)
     app.include_router(health_routes.router)
+    app.include_router(pulses_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.

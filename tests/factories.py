@@ -1,12 +1,20 @@
 """Test data factories: real rows through the real service functions."""
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlmodel import Session
 
 from app.auth.models import ApiToken, TeamManager, User
 from app.auth.passwords import hash_password
+from app.clock import utcnow
+from app.config import PROJECT_ROOT
+from app.pulses import rounds as round_service
+from app.pulses import service as pulse_service
+from app.pulses.models import Response, Round
+from app.pulses.surveys import Survey, load_surveys
 from app.teams import service as team_service
 from app.teams import tokens
 from app.teams.models import Team
@@ -64,3 +72,66 @@ def make_api_token(session: Session, user: User) -> str:
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header for an API token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+@lru_cache
+def shipped_surveys() -> dict[str, Survey]:
+    """The survey files shipped in surveys/, by id."""
+    return load_surveys(PROJECT_ROOT / "surveys")
+
+
+def make_round(
+    session: Session,
+    team: Team,
+    *,
+    now: datetime | None = None,
+    survey: Survey | None = None,
+) -> Round:
+    """The team's round for the period containing `now` (default: now; a past `now` gives a
+    round that is already closed), with the team's shipped survey unless one is given."""
+    return round_service.current_round(
+        session=session,
+        team=team,
+        survey=survey or shipped_surveys()[team.survey_id],
+        now=now or utcnow(),
+    )
+
+
+def make_responses(
+    session: Session,
+    round: Round,
+    n: int,
+    *,
+    answers: Mapping[str, int] | Sequence[Mapping[str, int]] | None = None,
+    comments: Sequence[str] = (),
+) -> list[Response]:
+    """n responses stored through submit_response, even in a round that has closed.
+
+    Every question is answered with the scale's max unless `answers` says otherwise: one mapping
+    for all n responses, or a list of n mappings (one per response); a mapping may name only
+    some questions. `comments` are submitted with the first len(comments) responses.
+    """
+    survey = pulse_service.survey_of_round(session=session, round=round)
+    if isinstance(answers, Sequence):
+        assert len(answers) == n, "give one answers mapping per response"
+        per_response: list[Mapping[str, int]] = list(answers)
+    else:
+        per_response = [answers or {}] * n
+    assert len(comments) <= n, "at most one comment per response"
+    # Just before the period ends: the round still takes answers then (unless closed early).
+    during = round.closes_at - timedelta(seconds=1)
+    created = []
+    for index, overrides in enumerate(per_response):
+        sheet = {key: survey.scale.max for key in survey.keys}
+        sheet.update(overrides)
+        created.append(
+            pulse_service.submit_response(
+                session=session,
+                round=round,
+                survey=survey,
+                answers=sheet,
+                comment=comments[index] if index < len(comments) else None,
+                now=during,
+            )
+        )
+    return created

@@ -6,6 +6,7 @@ import typer
 
 from app.cli_support import cli_session, emit, fail
 from app.config import get_settings
+from app.pulses.surveys import SurveyFileError, load_surveys
 from app.teams import service as team_service
 
 team_app = typer.Typer(help="Create and change teams.", no_args_is_help=True)
@@ -28,6 +29,10 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Create a team and print its pulse link, ingest token and webhook secret."""
+    try:
+        surveys = load_surveys(get_settings().surveys_dir)
+    except SurveyFileError as exc:
+        fail(str(exc), as_json=as_json)
     with cli_session() as session:
         try:
             issued = team_service.create(
@@ -39,6 +44,7 @@ def create(
                 timezone=timezone,
                 cadence=cadence,
                 ballots=ballots,
+                surveys=surveys,
             )
         except team_service.TeamError as exc:
             fail(str(exc), as_json=as_json)

@@ -1,6 +1,7 @@
 """Creating, finding and changing teams."""
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,6 +57,15 @@ def validate_size(size: int) -> int:
     return size
 
 
+def validate_survey(survey_id: str, surveys: Collection[str]) -> str:
+    """One of the installed survey ids."""
+    if survey_id not in surveys:
+        raise TeamError(
+            f"survey {survey_id!r} is not installed; choose one of: {', '.join(sorted(surveys))}"
+        )
+    return survey_id
+
+
 def get_by_slug(*, session: Session, slug: str) -> Team | None:
     """The team with this slug, if any."""
     return session.exec(select(Team).where(Team.slug == slug)).first()
@@ -88,9 +98,15 @@ def create(
     timezone: str = "UTC",
     cadence: str = "weekly",
     ballots: str = "link",
+    surveys: Collection[str] | None = None,
 ) -> IssuedTeam:
-    """Create a team with a fresh pulse link, ingest token and webhook secret."""
+    """Create a team with a fresh pulse link, ingest token and webhook secret.
+
+    `surveys` are the installed survey ids; when given, an unknown `survey_id` is refused.
+    """
     validate_slug(slug)
+    if surveys is not None:
+        validate_survey(survey_id, surveys)
     validate_size(size)
     validate_timezone(timezone)
     if not name.strip():
