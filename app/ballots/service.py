@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from app.ballots import blind_rsa, keys
 from app.ballots.models import BallotIssuance, RosterMember, RoundKey, SpentBallot
 from app.clock import utcnow
+from app.pulses import rounds
 from app.pulses.models import Round
 from app.teams import tokens
 from app.teams.models import Team
@@ -146,8 +147,8 @@ def get_member_by_link(*, session: Session, link: str) -> RosterMember | None:
 
 
 def is_open(round_: Round) -> bool:
-    """A round takes ballots until it closes at the end of its period or is closed early."""
-    return round_.closed_early_at is None and utcnow() < round_.closes_at
+    """A round takes ballots exactly while it takes answers."""
+    return rounds.is_open(round_, utcnow())
 
 
 def has_ballot(*, session: Session, member: RosterMember, round_id: int) -> bool:
