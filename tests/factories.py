@@ -89,12 +89,14 @@ def make_round(
 ) -> Round:
     """The team's round for the period containing `now` (default: now; a past `now` gives a
     round that is already closed), with the team's shipped survey unless one is given."""
-    return round_service.current_round(
+    round_ = round_service.current_round(
         session=session,
         team=team,
         survey=survey or shipped_surveys()[team.survey_id],
         now=now or utcnow(),
     )
+    _release(session)
+    return round_
 
 
 def make_responses(
@@ -134,4 +136,11 @@ def make_responses(
                 now=during,
             )
         )
+    _release(session)
     return created
+
+
+def _release(session: Session) -> None:
+    """End the session's transaction: on SQLite the test session's transactions take the write
+    lock (BEGIN IMMEDIATE), which would make the app under test wait for it."""
+    session.commit()

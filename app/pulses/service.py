@@ -109,6 +109,8 @@ def submit_response(
     response = Response(round_id=round_id)
     try:
         session.add(response)
+        # No ORM relationship orders the inserts, so the parent row goes first explicitly.
+        session.flush()
         for question in survey.questions:
             value = values[question.key]
             session.add(
