@@ -27,7 +27,7 @@ def test_the_member_page_is_the_shared_form_with_the_ballot_script_and_no_inline
     session.commit()
     page = client.get(f"/b/{link}", headers=HTML)
     assert page.status_code == 200
-    assert page.template.name == "ballots/member.html"  # type: ignore[attr-defined]
+    assert page.template.name == "ballots/member.html"
     html = page.text
     assert 'class="pulse-form"' in html and 'type="radio"' in html
     assert "<noscript>" in html and "needs JavaScript" in html
