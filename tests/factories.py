@@ -124,7 +124,7 @@ def make_responses(
     during = round.closes_at - timedelta(seconds=1)
     created = []
     for index, overrides in enumerate(per_response):
-        sheet = {key: survey.scale.max for key in survey.keys}
+        sheet = dict.fromkeys(survey.keys, survey.scale.max)
         sheet.update(overrides)
         created.append(
             pulse_service.submit_response(
