@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.access_log import AccessLogMiddleware
+from app.auth import routes as auth_routes
 from app.ballots import routes as ballots_routes
 from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
@@ -17,6 +18,7 @@ from app.health import routes as health_routes
 from app.pulses import routes as pulses_routes
 from app.pulses.startup import load_and_check_surveys
 from app.security_headers import SecurityHeadersMiddleware
+from app.teams import routes as team_routes
 
 STATIC_DIR = PROJECT_ROOT / "static"
 
@@ -47,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_routes.router)
     app.include_router(pulses_routes.router)
     app.include_router(ballots_routes.router)
+    app.include_router(auth_routes.router)
+    app.include_router(team_routes.router)
+    app.include_router(team_routes.pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.

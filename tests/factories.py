@@ -1,13 +1,16 @@
 """Test data factories: real rows through the real service functions."""
 
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlmodel import Session
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
-from app.auth.models import ApiToken, TeamManager, User
+from app.auth.deps import SESSION_COOKIE
+from app.auth.models import ApiToken, LoginSession, TeamManager, User
 from app.auth.passwords import hash_password
 from app.clock import utcnow
 from app.config import PROJECT_ROOT
@@ -144,3 +147,47 @@ def _release(session: Session) -> None:
     """End the session's transaction: on SQLite the test session's transactions take the write
     lock (BEGIN IMMEDIATE), which would make the app under test wait for it."""
     session.commit()
+
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = _CSRF_FIELD.search(html)
+    assert found, "the page has no form with a csrf_token"
+    return found.group(1)
+
+
+def settle(session: Session) -> None:
+    """End the test session's transaction before the app writes or after it wrote.
+
+    The test session begins its transactions ready to write, so on SQLite an open one (left by
+    any read, or by the refresh a service does after committing) holds the write lock and a
+    request that writes waits for it, then fails; ending it also lets the next read see what
+    the request stored.
+    """
+    session.commit()
+
+
+def make_login(
+    client: TestClient, session: Session, user: User, *, password: str = DEFAULT_PASSWORD
+) -> str:
+    """Log the user in through the real /login form; returns the session's CSRF token for POSTs."""
+    settle(session)
+    form = client.get("/login")
+    assert form.status_code == 200, form.text
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": password, "csrf_token": csrf_from(form.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    cookie = client.cookies.get(SESSION_COOKIE)
+    assert cookie, "the login did not set the session cookie"
+    login = session.exec(
+        select(LoginSession).where(LoginSession.token_hash == tokens.hash_token(cookie))
+    ).one()
+    settle(session)
+    return login.csrf_token

@@ -1,4 +1,4 @@
-"""users sessions and API tokens
+"""users sessions and API tokens, and the shared rate-limit counters
 
 Revision ID: 0003
 Revises: 0002
@@ -83,8 +83,17 @@ def upgrade() -> None:
     with op.batch_alter_table("team_manager", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_team_manager_team_id"), ["team_id"], unique=False)
 
+    op.create_table(
+        "rate_limit",
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("window_start", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", "window_start", name=op.f("pk_rate_limit")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("rate_limit")
 
     with op.batch_alter_table("team_manager", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_team_manager_team_id"))

@@ -7,6 +7,8 @@ scope); pages take the session cookie and send anonymous visitors to /login.
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlmodel import Session, select
 
 from app.auth.models import ApiToken, LoginSession, TeamManager, User
@@ -72,21 +74,49 @@ def page_login(request: Request, session: SessionDep) -> LoginSession:
     """The login session of this browser, or a redirect to /login."""
     login = login_session_from_cookie(session=session, cookie=request.cookies.get(SESSION_COOKIE))
     if login is None:
-        raise LoginRequired(request.url.path)
+        # After logging in, a GET comes back here; a form post cannot be replayed, so go home.
+        if request.method != "GET":
+            raise LoginRequired("/")
+        query = request.url.query
+        raise LoginRequired(request.url.path + (f"?{query}" if query else ""))
+    # Templates read it through the csrf_token() global (app.auth.csrf).
+    request.state.csrf_token = login.csrf_token
     return login
 
 
-def page_user(login: Annotated[LoginSession, Depends(page_login)], session: SessionDep) -> User:
+def page_user(
+    request: Request, login: Annotated[LoginSession, Depends(page_login)], session: SessionDep
+) -> User:
     """The logged-in user of this browser, or a redirect to /login."""
     user = session.get(User, login.user_id)
     if user is None or not user.is_active:
         raise LoginRequired("/")
+    # The navigation in base.html shows who is logged in (current_user() global).
+    request.state.user = user
     return user
 
 
 ApiUser = Annotated[User, Depends(api_user)]
 PageUser = Annotated[User, Depends(page_user)]
 PageLogin = Annotated[LoginSession, Depends(page_login)]
+
+
+def page_admin(user: PageUser) -> User:
+    """The logged-in user if an admin, else 403."""
+    if not user.is_admin:
+        raise HTTPException(status_code=403, detail="Only administrators may open this page.")
+    return user
+
+
+PageAdmin = Annotated[User, Depends(page_admin)]
+
+
+@pass_context
+def current_user(context: Context) -> User | None:
+    """Jinja global: the logged-in user of this page, or None."""
+    request = context.get("request")
+    user = getattr(request.state, "user", None) if request is not None else None
+    return user if isinstance(user, User) else None
 
 
 def can_view(*, session: Session, user: User, team: Team) -> bool:

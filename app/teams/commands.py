@@ -14,7 +14,7 @@ team_app = typer.Typer(help="Create and change teams.", no_args_is_help=True)
 
 def pulse_url(link: str) -> str:
     """The full shared pulse link for a team link token."""
-    return f"{get_settings().base_url.rstrip('/')}/p/{link}"
+    return team_service.pulse_url(base_url=get_settings().base_url, link=link)
 
 
 @team_app.command("create")
@@ -44,7 +44,7 @@ def create(
                 timezone=timezone,
                 cadence=cadence,
                 ballots=ballots,
-                surveys=surveys,
+                known_surveys=surveys,
             )
         except team_service.TeamError as exc:
             fail(str(exc), as_json=as_json)
@@ -63,4 +63,58 @@ def create(
                 f"Ingest token (shown once): {issued.ingest_token}\n"
                 f"Webhook secret: {issued.webhook_secret}"
             ),
+        )
+
+
+@team_app.command("set")
+def set_(
+    slug: Annotated[str, typer.Argument(help="the team to change")],
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    size: Annotated[int | None, typer.Option(help="headcount, for the response rate")] = None,
+    survey: Annotated[str | None, typer.Option(help="survey id")] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA timezone")] = None,
+    cadence: Annotated[str | None, typer.Option(help="weekly, monthly or quarterly")] = None,
+    ballots: Annotated[str | None, typer.Option(help="link (shared) or personal")] = None,
+    production_environments: Annotated[
+        str | None, typer.Option(help="comma-separated environment names that count")
+    ] = None,
+    incident_link_window_hours: Annotated[
+        int | None, typer.Option(help="hours for inferring an incident's deployment")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Change a team's settings; options left out keep their value."""
+    with cli_session() as session:
+        team = team_service.get_by_slug(session=session, slug=slug)
+        if team is None:
+            fail(f"there is no team with slug {slug!r}", as_json=as_json)
+        try:
+            team = team_service.update(
+                session=session,
+                team=team,
+                name=name,
+                size=size,
+                survey_id=survey,
+                timezone=timezone,
+                cadence=cadence,
+                ballots=ballots,
+                production_environments=production_environments,
+                incident_link_window_hours=incident_link_window_hours,
+            )
+        except team_service.TeamError as exc:
+            fail(str(exc), as_json=as_json)
+        emit(
+            {
+                "slug": team.slug,
+                "name": team.name,
+                "size": team.size,
+                "survey": team.survey_id,
+                "timezone": team.timezone,
+                "cadence": team.cadence,
+                "ballots": team.ballots,
+                "production_environments": team.production_environment_names,
+                "incident_link_window_hours": team.incident_link_window_hours,
+            },
+            as_json=as_json,
+            text=f"Team {team.name} ({team.slug}) updated.",
         )

@@ -15,6 +15,8 @@ from app.teams.models import Team
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CADENCES = ("weekly", "monthly", "quarterly")
 BALLOT_MODES = ("link", "personal")
+ENVIRONMENT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,63}$")
+MAX_INCIDENT_LINK_WINDOW_HOURS = 24 * 7
 # A rotated webhook secret keeps working this long, so senders can be updated without loss.
 WEBHOOK_SECRET_GRACE = timedelta(hours=24)
 
@@ -57,13 +59,53 @@ def validate_size(size: int) -> int:
     return size
 
 
-def validate_survey(survey_id: str, surveys: Collection[str]) -> str:
-    """One of the installed survey ids."""
-    if survey_id not in surveys:
-        raise TeamError(
-            f"survey {survey_id!r} is not installed; choose one of: {', '.join(sorted(surveys))}"
-        )
+def validate_survey(survey_id: str, known_surveys: Collection[str] | None) -> str:
+    """A survey id: one of the loaded surveys when they are known, else a slug-like id."""
+    if known_surveys is not None:
+        if survey_id not in known_surveys:
+            raise TeamError(
+                f"survey {survey_id!r} is not installed; it is not one of the loaded surveys: "
+                f"{', '.join(sorted(known_surveys)) or 'none'}"
+            )
+    elif not SLUG_PATTERN.match(survey_id):
+        raise TeamError(f"survey {survey_id!r} is not a survey id (e.g. release-pulse)")
     return survey_id
+
+
+def validate_production_environments(names: str) -> str:
+    """Comma-separated environment names that count as production, normalised."""
+    cleaned: list[str] = []
+    for raw in names.split(","):
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if not ENVIRONMENT_PATTERN.match(name):
+            raise TeamError(
+                f"environment name {raw.strip()!r} is not valid: use up to 64 letters, digits, "
+                "dots, dashes, underscores or slashes"
+            )
+        if name not in cleaned:
+            cleaned.append(name)
+    if not cleaned:
+        raise TeamError("name at least one production environment (e.g. production)")
+    joined = ",".join(cleaned)
+    if len(joined) > 500:
+        raise TeamError("the production environment names are too long (500 characters at most)")
+    return joined
+
+
+def validate_incident_link_window(hours: int) -> int:
+    """Hours between a deployment and an incident for the link to be inferred: 0 to a week."""
+    if not 0 <= hours <= MAX_INCIDENT_LINK_WINDOW_HOURS:
+        raise TeamError(
+            f"the incident link window must be between 0 and {MAX_INCIDENT_LINK_WINDOW_HOURS} hours"
+        )
+    return hours
+
+
+def pulse_url(*, base_url: str, link: str) -> str:
+    """The full shared pulse link members open."""
+    return f"{base_url.rstrip('/')}/p/{link}"
 
 
 def get_by_slug(*, session: Session, slug: str) -> Team | None:
@@ -98,17 +140,16 @@ def create(
     timezone: str = "UTC",
     cadence: str = "weekly",
     ballots: str = "link",
-    surveys: Collection[str] | None = None,
+    known_surveys: Collection[str] | None = None,
 ) -> IssuedTeam:
     """Create a team with a fresh pulse link, ingest token and webhook secret.
 
-    `surveys` are the installed survey ids; when given, an unknown `survey_id` is refused.
+    `known_surveys` are the installed survey ids; when given, an unknown `survey_id` is refused.
     """
     validate_slug(slug)
-    if surveys is not None:
-        validate_survey(survey_id, surveys)
     validate_size(size)
     validate_timezone(timezone)
+    validate_survey(survey_id, known_surveys)
     if not name.strip():
         raise TeamError("name must not be empty")
     if cadence not in CADENCES:
@@ -135,6 +176,56 @@ def create(
     session.commit()
     session.refresh(team)
     return IssuedTeam(team=team, ingest_token=ingest_token, webhook_secret=webhook_secret)
+
+
+def update(
+    *,
+    session: Session,
+    team: Team,
+    name: str | None = None,
+    size: int | None = None,
+    survey_id: str | None = None,
+    timezone: str | None = None,
+    cadence: str | None = None,
+    ballots: str | None = None,
+    production_environments: str | None = None,
+    incident_link_window_hours: int | None = None,
+    known_surveys: Collection[str] | None = None,
+) -> Team:
+    """Change the given settings (None keeps a value); everything is checked before any change."""
+    changes: dict[str, object] = {}
+    if name is not None:
+        if not name.strip():
+            raise TeamError("name must not be empty")
+        changes["name"] = name.strip()
+    if size is not None:
+        changes["size"] = validate_size(size)
+    if survey_id is not None:
+        changes["survey_id"] = validate_survey(survey_id.strip(), known_surveys)
+    if timezone is not None:
+        changes["timezone"] = validate_timezone(timezone.strip())
+    if cadence is not None:
+        if cadence not in CADENCES:
+            raise TeamError(f"cadence must be one of {', '.join(CADENCES)}")
+        changes["cadence"] = cadence
+    if ballots is not None:
+        if ballots not in BALLOT_MODES:
+            raise TeamError(f"ballots must be one of {', '.join(BALLOT_MODES)}")
+        changes["ballots"] = ballots
+    if production_environments is not None:
+        changes["production_environments"] = validate_production_environments(
+            production_environments
+        )
+    if incident_link_window_hours is not None:
+        changes["incident_link_window_hours"] = validate_incident_link_window(
+            incident_link_window_hours
+        )
+    for field, value in changes.items():
+        setattr(team, field, value)
+    session.add(team)
+    session.commit()
+    session.refresh(team)
+    return team
 
 
 def rotate_pulse_link(*, session: Session, team: Team) -> str:
