@@ -146,3 +146,24 @@ def test_without_javascript_the_page_says_it_needs_it(
         assert "This personal form needs JavaScript" in page.locator("main").inner_text()
     finally:
         context.close()
+
+
+def test_the_privacy_page_explains_personal_ballots_and_the_timing_risk(
+    client: TestClient,
+) -> None:
+    page = client.get("/privacy", headers=HTML)
+    assert page.status_code == 200
+    text = page.text
+    for phrase in [
+        'id="personal-ballots"',
+        "blind RSA signature",
+        "RFC 9474",
+        "a one-way hash of their personal link",
+        "No time is kept",
+        "It has no link to the list above",
+        "erased when the round closes",
+        "it cannot know <em>who answered</em>",
+        "The remaining risk: timing",
+        "<strong>watches it live</strong>",
+    ]:
+        assert phrase in text, phrase
