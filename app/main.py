@@ -17,6 +17,7 @@ from app.db import make_engine
 from app.health import routes as health_routes
 from app.pulses import routes as pulses_routes
 from app.pulses.startup import load_and_check_surveys
+from app.pulses.throttle import SubmissionThrottle
 from app.security_headers import SecurityHeadersMiddleware
 from app.teams import routes as team_routes
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.surveys = surveys
+    app.state.submission_throttle = SubmissionThrottle(limit=settings.submit_rate_limit)
 
     errors.install(app)
     app.include_router(health_routes.router)

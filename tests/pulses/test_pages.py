@@ -231,3 +231,26 @@ def test_the_privacy_page_says_what_is_and_is_not_stored(client: TestClient) -> 
         'id="personal-ballots"',
     ]:
         assert phrase in text, phrase
+
+
+def test_answers_from_a_form_opened_in_an_ended_round_are_not_filed_under_the_new_one(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    team = new_team(session)
+    current = client.get(f"/p/{team.pulse_link}", headers=HTML)
+    period = current.context["round"].period
+    assert f'name="round" value="{period}"' in current.text
+    form = full_form(value=2, comment="from last week")
+    form["round"] = "2026-W01"
+    page = client.post(f"/p/{team.pulse_link}", data=form, headers=HTML)
+    assert page.status_code == 409
+    assert page.context["errors"] == {
+        "round": "The round you opened this form in (2026-W01) has ended. "
+        f"This is the form for {period}: check your answers and send again."
+    }
+    assert re.search(r'name="trusts_rollback" value="2" required checked', page.text)
+    assert "from last week" in page.text
+    assert stored(engine) == Stored(0, 0, 0)
+    form["round"] = period
+    assert client.post(f"/p/{team.pulse_link}", data=form, headers=HTML).status_code == 200
+    assert stored(engine) == Stored(1, 8, 1)
