@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.auth.csrf import CsrfLogin
 from app.auth.deps import ApiUser, PageTeam, visible_teams
+from app.ballots import roster_page
 from app.db import SessionDep, WriteSessionDep
 from app.teams import service as team_service
 from app.teams.models import Team
@@ -64,6 +65,7 @@ def _settings_page(
     ingest_token: str | None = None,
     form: Mapping[str, object] | None = None,
     status_code: int = 200,
+    added_member: roster_page.AddedMemberView | None = None,
 ) -> Response:
     settings = request.app.state.settings
     previous_valid_until: datetime | None = None
@@ -78,6 +80,9 @@ def _settings_page(
         "ingest_token": ingest_token,
         "error": error,
         "notice": request.query_params.get("done"),
+        **roster_page.roster_context(
+            session=session, team=team, settings=settings, added=added_member
+        ),
     }
     # The page carries secrets: browsers and proxies must not keep a copy.
     return templates.TemplateResponse(
