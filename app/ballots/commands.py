@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from app.ballots import mail
+from app.ballots import keys, mail
 from app.ballots import service as ballot_service
 from app.cli_support import cli_session, emit, fail
 from app.clock import utcnow
@@ -136,6 +136,7 @@ def remind(
             fail(
                 f"the survey {found.survey_id!r} of {found.slug} is not installed", as_json=as_json
             )
+        keys.destroy_closed(session=session)
         round_ = rounds.current_round(session=session, team=found, survey=survey, now=utcnow())
         if not rounds.is_open(round_, utcnow()):
             fail(f"the {round_.period} round of {found.slug} is closed", as_json=as_json)

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.auth.csrf import CsrfLogin
 from app.auth.deps import ApiUser, PageTeam, visible_teams
 from app.ballots import roster_page
+from app.ballots import service as ballot_service
 from app.db import SessionDep, WriteSessionDep
 from app.teams import service as team_service
 from app.teams.models import Team
@@ -136,6 +137,9 @@ def save_settings(
             ),
             known_surveys=known_surveys(request),
         )
+        # With personal ballots the headcount is the roster size, whatever the form said.
+        ballot_service.sync_headcount(session=session, team=stored)
+        session.commit()
     except team_service.TeamError as exc:
         session.rollback()
         form = {

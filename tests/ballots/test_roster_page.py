@@ -48,7 +48,7 @@ def test_a_manager_switches_to_personal_ballots_and_manages_the_roster(
         data={"csrf_token": csrf, "email": "Ada@Example.com"},
     )
     assert added.status_code == 200
-    view = added.context["roster_added"]  # type: ignore[attr-defined]
+    view = added.context["roster_added"]
     assert view.email == "ada@example.com"
     link = view.personal_url.removeprefix("http://testserver/b/")
     assert f'<code class="secret" id="personal-url">{view.personal_url}</code>' in added.text
