@@ -95,6 +95,12 @@
     if (status.status !== 200) {
       throw new Error(status.body.detail || 'Could not reach the server; please retry.');
     }
+    if (status.body.round !== round) {
+      throw new Error(
+        'The round you opened this form in (' + round + ') has ended. Reload the page to ' +
+          'answer the current round.'
+      );
+    }
     if (status.body.issued) {
       throw new Error(TAKEN);
     }
@@ -122,16 +128,14 @@
     return ballot;
   }
 
+  // Only the chosen scale points and the comment: other fields (the round) are not answers.
   function collectAnswers() {
     var answers = {};
-    var comment = null;
-    new FormData(form).forEach(function (value, key) {
-      if (key === 'comment') {
-        comment = String(value).trim() || null;
-      } else if (value !== '') {
-        answers[key] = parseInt(String(value), 10);
-      }
+    form.querySelectorAll('input[type="radio"]:checked').forEach(function (input) {
+      answers[input.name] = parseInt(input.value, 10);
     });
+    var commentField = form.querySelector('textarea[name="comment"]');
+    var comment = commentField ? commentField.value.trim() || null : null;
     return { answers: answers, comment: comment };
   }
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.ballots import service as ballot_service
 from app.ballots.models import BallotIssuance, SpentBallot
-from app.pulses.models import Answer, Response
+from app.pulses.models import Answer, Comment, Response
 from tests.conftest import LiveServer
 from tests.factories import make_team
 
@@ -70,6 +70,7 @@ def test_members_answer_with_personal_ballots_and_a_link_used_twice_gets_one_bal
         )
         target.goto(f"{live_server.url}/b/{link}")
         answer_all(target, value)
+        target.locator("#comment").fill(f"answered {value}")
         target.get_by_role("button", name="Send my answers").click()
         status = target.locator("#ballot-status")
         status.filter(has_text="Thank").or_(target.locator(".ballot-error")).wait_for(
@@ -130,6 +131,9 @@ def test_members_answer_with_personal_ballots_and_a_link_used_twice_gets_one_bal
     )
     session.commit()
     assert values == [2, 4, 5]
+    bodies = sorted(session.exec(select(Comment.body)).all())
+    session.commit()
+    assert bodies == ["answered 2", "answered 4", "answered 5"]
 
 
 @pytest.mark.browser
