@@ -34,21 +34,24 @@ class AddedMemberView:
 
 
 def roster_context(
-    *, session: Session, team: Team, settings: Settings, added: AddedMemberView | None = None
+    *, request: Request, team: Team, added: AddedMemberView | None = None
 ) -> dict[str, Any]:
-    """What the roster section of the settings page shows."""
+    """What the roster section of the settings page shows (read in a session of its own)."""
+    settings: Settings = request.app.state.settings
+    with Session(request.app.state.engine) as session:
+        roster = ballot_service.list_members(session=session, team=team)
     return {
-        "roster": ballot_service.list_members(session=session, team=team),
+        "roster": roster,
         "roster_added": added,
         "roster_can_invite": bool(settings.smtp_url),
     }
 
 
-def _render(request: Request, session: Session, team: Team, **kwargs: Any) -> Response:
+def _render(request: Request, team: Team, **kwargs: Any) -> Response:
     # Imported here: the teams domain's page imports this module for roster_context().
     from app.teams.routes import _settings_page
 
-    return _settings_page(request, session, team, **kwargs)
+    return _settings_page(request, team, **kwargs)
 
 
 @pages.post("/teams/{slug}/settings/members")
@@ -68,7 +71,7 @@ def add_member(
         added = ballot_service.add_member(session=session, team=stored, email=email)
     except ballot_service.RosterError as exc:
         session.rollback()
-        return _render(request, session, stored, error=str(exc), status_code=400)
+        return _render(request, stored, error=str(exc), status_code=400)
     url = ballot_service.personal_url(base_url=settings.base_url, link=added.link)
     invite_error = None
     if invite:
@@ -89,7 +92,7 @@ def add_member(
         invited=bool(invite) and invite_error is None,
         invite_error=invite_error,
     )
-    return _render(request, session, stored, added_member=view)
+    return _render(request, stored, added_member=view)
 
 
 @pages.post("/teams/{slug}/settings/members/remove")
@@ -124,7 +127,7 @@ def set_ballot_mode(
         team_service.update(session=session, team=stored, ballots=ballots)
     except team_service.TeamError as exc:
         session.rollback()
-        return _render(request, session, stored, error=str(exc), status_code=400)
+        return _render(request, stored, error=str(exc), status_code=400)
     ballot_service.sync_headcount(session=session, team=stored)
     session.commit()
     return RedirectResponse(f"/teams/{team.slug}/settings?done=saved", status_code=303)

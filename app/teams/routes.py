@@ -79,9 +79,7 @@ def _settings_page(
         "ingest_token": ingest_token,
         "error": error,
         "notice": request.query_params.get("done"),
-        **roster_page.roster_context(
-            session=session, team=team, settings=settings, added=added_member
-        ),
+        **roster_page.roster_context(request=request, team=team, added=added_member),
     }
     # The page carries secrets: browsers and proxies must not keep a copy.
     return templates.TemplateResponse(
