@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.ballots import service as ballot_service
 from app.schema import metadata
 from tests.ballots import rsabssa_client
-from tests.ballots.ballots_flow import Ballot, all_fives, public_key_of
+from tests.ballots.ballots_flow import Ballot, all_fives, obtain_ballot, public_key_of
 from tests.factories import make_team
 
 ROSTER_TABLES = {"roster_member", "ballot_issuance"}
@@ -115,3 +115,40 @@ def test_after_a_round_of_personal_ballots_no_stored_cell_names_a_member(
             for name in ("response", "comment", "spent_ballot", "ballot_issuance")
         }
     assert counts == {"response": 2, "comment": 2, "spent_ballot": 2, "ballot_issuance": 3}
+
+
+def test_issuance_and_spent_rows_keep_no_trace_of_their_order(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    team = make_team(session, ballots="personal").team
+    links = [
+        ballot_service.add_member(session=session, team=team, email=f"m{n}@example.com").link
+        for n in range(4)
+    ]
+    team_link = team.pulse_link
+    session.commit()
+    for link in links:  # each member takes a ballot and answers at once, one after the other
+        ballot = obtain_ballot(client, link)
+        answered = client.post(
+            f"/api/v1/pulse/{team_link}/responses",
+            json={"answers": all_fives(client, team_link), "ballot": ballot.as_json()},
+        )
+        assert answered.status_code == 201
+    session.commit()
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            # Every row of each table carries the same writing transaction: none can be paired
+            # with the issuance written just before it.
+            for table in ("ballot_issuance", "spent_ballot"):
+                distinct = connection.execute(
+                    text(f"SELECT count(DISTINCT xmin::text) FROM {table}")
+                ).scalar_one()
+                assert distinct == 1, table
+        else:
+            # WITHOUT ROWID: rows are stored, and read back, in key order, not arrival order.
+            hashes = connection.execute(text("SELECT token_hash FROM spent_ballot")).scalars().all()
+            assert hashes == sorted(hashes)
+            members = connection.execute(text("SELECT member_id FROM ballot_issuance")).scalars()
+            ids = list(members)
+            assert ids == sorted(ids) and len(ids) == 4
+        assert connection.execute(text("SELECT count(*) FROM spent_ballot")).scalar_one() == 4
