@@ -65,3 +65,16 @@ bench-quick: $(VENV)/.installed-dev
 ## bench-plans: query plans of the dashboard's SQL on the generated databases
 bench-plans: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.plans
+## vendor: rebuild static/vendor/blindrsa.bundle.js from the lock file (needs Node 20+ and npm)
+# Pinned versions (package-lock.json, `npm ci`) and fixed esbuild flags: the same bundle, byte for
+# byte, on every machine. The bundle is committed, so running Redbutton never needs Node.
+.PHONY: vendor
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	npx --no-install esbuild static/js/src/ballot-entry.js --bundle --platform=browser \
+		--format=iife --global-name=RedbuttonBlindRSA --minify --legal-comments=eof \
+		--target=es2020 --outfile=static/vendor/blindrsa.bundle.js
+	{ echo "static/vendor/blindrsa.bundle.js bundles @cloudflare/blindrsa-ts (Apache-2.0), which"; \
+	  echo "embeds a build of the Stanford JavaScript Crypto Library (BSD-2-Clause or GPL-2.0)."; \
+	  echo; echo "== @cloudflare/blindrsa-ts =="; cat node_modules/@cloudflare/blindrsa-ts/LICENSE.txt; \
+	  echo; echo "== sjcl =="; cat node_modules/sjcl/LICENSE.txt; } > static/vendor/blindrsa.bundle.LICENSES.txt

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from app.auth.commands import create_admin, token_app, user_app
+from app.ballots.commands import member_app, remind
 from app.config import get_settings
 from app.delivery.commands import import_app
 from app.demo.commands import demo
@@ -18,6 +19,8 @@ cli = typer.Typer(
 )
 cli.add_typer(team_app, name="team")
 cli.add_typer(import_app, name="import")
+cli.add_typer(member_app, name="member")
+cli.command("remind")(remind)
 cli.add_typer(user_app, name="user")
 cli.add_typer(token_app, name="token")
 cli.command("create-admin")(create_admin)

@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from app import errors
 from app.access_log import AccessLogMiddleware
 from app.auth import routes as auth_routes
+from app.ballots import roster_page
+from app.ballots import routes as ballots_routes
 from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pulses_routes.router)
     app.include_router(delivery_routes.router)
     app.include_router(insights_routes.router)
+    app.include_router(ballots_routes.router)
+    app.include_router(roster_page.pages)
     app.include_router(auth_routes.router)
     app.include_router(team_routes.router)
     app.include_router(team_routes.pages)

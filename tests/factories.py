@@ -171,6 +171,12 @@ def make_incident(session: Session, team: Team, **fields: object) -> Incident:
     return incident
 
 
+def _release(session: Session) -> None:
+    """End the session's transaction: on SQLite the test session's transactions take the write
+    lock (BEGIN IMMEDIATE), which would make the app under test wait for it."""
+    session.commit()
+
+
 DEFAULT_PASSWORD = "correct horse battery staple"
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -218,9 +224,3 @@ def make_login(
     ).one()
     settle(session)
     return login.csrf_token
-
-
-def _release(session: Session) -> None:
-    """End the session's transaction: on SQLite the test session's transactions take the write
-    lock (BEGIN IMMEDIATE), which would make the app under test wait for it."""
-    session.commit()

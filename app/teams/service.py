@@ -64,7 +64,7 @@ def validate_survey(survey_id: str, known_surveys: Collection[str] | None) -> st
     if known_surveys is not None:
         if survey_id not in known_surveys:
             raise TeamError(
-                f"survey {survey_id!r} is not installed; choose one of: "
+                f"survey {survey_id!r} is not installed; it is not one of the loaded surveys: "
                 f"{', '.join(sorted(known_surveys)) or 'none'}"
             )
     elif not SLUG_PATTERN.match(survey_id):
@@ -144,8 +144,7 @@ def create(
 ) -> IssuedTeam:
     """Create a team with a fresh pulse link, ingest token and webhook secret.
 
-    `known_surveys` are the installed survey ids; when given, an unknown
-    `survey_id` is refused.
+    `known_surveys` are the installed survey ids; when given, an unknown `survey_id` is refused.
     """
     validate_slug(slug)
     validate_size(size)

@@ -121,7 +121,7 @@ def test_the_survey_must_be_a_loaded_one_when_surveys_are_loaded(
         },
     )
     assert response.status_code == 400
-    assert "is not installed; choose one of: release-pulse, westrum" in response.text
+    assert "not one of the loaded surveys: release-pulse, westrum" in response.text
 
 
 def test_rotating_the_pulse_link_invalidates_the_old_one(
