@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.ballots import keys as ballot_keys
 from app.pulses import rounds
 from app.pulses.models import Round
 from app.pulses.surveys import Survey
@@ -24,6 +25,9 @@ def close_current_round(
         raise CloseError(f"this team's survey {team.survey_id!r} is not installed on the server")
     round_ = rounds.current_round(session=session, team=team, survey=survey, now=now)
     try:
-        return rounds.close_early(session=session, round=round_, now=now)
+        closed = rounds.close_early(session=session, round=round_, now=now)
     except rounds.RoundError as exc:
         raise CloseError(str(exc)) from exc
+    # A closed round's ballot key must not outlive it: nobody can sign for it any more.
+    ballot_keys.destroy_closed(session=session)
+    return closed

@@ -256,3 +256,22 @@ def test_concurrent_first_uses_create_one_key_per_round(engine: Engine, session:
     assert errors == []
     assert len(public_keys) == 4 and len(set(public_keys)) == 1
     assert count(session, RoundKey) == 1
+
+
+def test_a_manager_closing_the_round_destroys_its_ballot_key_at_once(
+    client: TestClient, session: Session
+) -> None:
+    from tests.factories import bearer, make_api_token, make_user
+
+    team, [ada] = personal_team(session, "ada@example.com")
+    obtain_ballot(client, ada)
+    token = make_api_token(session, make_user(session, teams=[team]))
+    session.commit()
+    closed = client.post(f"/api/v1/teams/{team.slug}/rounds/current/close", headers=bearer(token))
+    assert closed.status_code == 200, closed.text
+    session.expire_all()
+    round_ = session.exec(select(Round).where(Round.team_id == team.id)).one()
+    round_key = session.get(RoundKey, round_.id)
+    session.commit()
+    # No later request was needed: the close itself wiped the private key.
+    assert round_key is not None and round_key.private_key_encrypted is None
