@@ -8,6 +8,7 @@ import typer
 from app.auth.commands import create_admin, token_app, user_app
 from app.config import get_settings
 from app.delivery.commands import import_app
+from app.exports.commands import export
 from app.teams.commands import team_app
 
 cli = typer.Typer(
@@ -20,6 +21,7 @@ cli.add_typer(import_app, name="import")
 cli.add_typer(user_app, name="user")
 cli.add_typer(token_app, name="token")
 cli.command("create-admin")(create_admin)
+cli.command("export")(export)
 
 
 @cli.command()
