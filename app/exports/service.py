@@ -134,8 +134,9 @@ def plan_export(
 
 def begin_snapshot(session: Session) -> None:
     """Read every chunk from one snapshot, so a long export adds up even while answers arrive."""
-    # SQLite's read transaction is already a snapshot; PostgreSQL needs REPEATABLE READ for one.
-    if session.get_bind().dialect.name == "postgresql":
+    # SQLite's read transaction is already a snapshot; PostgreSQL needs REPEATABLE READ for one,
+    # set as the transaction begins (a session already reading keeps the level it has).
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
