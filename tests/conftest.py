@@ -124,9 +124,15 @@ def app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    """A fresh client (its own cookie jar) per test."""
+def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
+    """A fresh client (its own cookie jar) per test.
+
+    Before each request the test session's transaction is ended: on SQLite an open one holds
+    the write lock (the session begins ready to write), so a request that writes would wait
+    for it and fail; it also lets the test's next read see what the request stored.
+    """
     with TestClient(app) as client:
+        client.event_hooks["request"].append(lambda _request: session.commit())
         yield client
 
 

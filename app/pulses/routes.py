@@ -20,7 +20,8 @@ from app.config import Settings
 from app.db import WriteSessionDep
 from app.pulses import cookies, rounds, service
 from app.pulses.models import Round
-from app.pulses.surveys import Survey
+from app.pulses.surveys import RESERVED_KEYS, Survey
+from app.pulses.throttle import SubmissionThrottle
 from app.teams import service as team_service
 from app.teams.models import Team
 from app.templating import templates
@@ -37,6 +38,22 @@ PERSONAL_BALLOTS = (
 )
 ALREADY_ANSWERED = "You have already answered this round. Thank you! The next round opens soon."
 INTEGER = re.compile(r"^[+-]?\d{1,9}$")
+
+
+def throttle_submissions(team_link: str, request: Request) -> None:
+    """429 once too many submissions came through this link this minute (nothing is stored)."""
+    throttle: SubmissionThrottle = request.app.state.submission_throttle
+    wait = throttle.retry_after(team_link)
+    if wait is not None:
+        raise HTTPException(
+            status_code=429,
+            detail="Too many answers were sent through this link in the last minute. "
+            f"Nothing was stored; please try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+Throttled = Depends(throttle_submissions)
 
 
 def _closed_message(round: Round) -> str:
@@ -134,10 +151,10 @@ async def read_form(request: Request) -> FormData:
 
 
 def _form_answers(form: FormData) -> dict[str, object]:
-    """Answers from form fields: every field but the comment is a question key."""
+    """Answers from form fields: every field but the form's own (comment, round) is a key."""
     answers: dict[str, object] = {}
     for key, raw in form.multi_items():
-        if key == "comment":
+        if key in RESERVED_KEYS:
             continue
         if not isinstance(raw, str):
             answers[key] = raw.filename or "a file"
@@ -148,7 +165,12 @@ def _form_answers(form: FormData) -> dict[str, object]:
     return answers
 
 
-@router.post("/p/{team_link}", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/p/{team_link}",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Throttled],
+)
 def submit_form(
     team_link: str,
     request: Request,
@@ -167,6 +189,21 @@ def submit_form(
     # Browsers send line breaks as CRLF; count them as one character, as the textarea does.
     comment = raw_comment.replace("\r\n", "\n") if isinstance(raw_comment, str) else None
     answers = _form_answers(form)
+    opened_in = form.get("round")
+    if isinstance(opened_in, str) and opened_in and opened_in != pulse.round.period:
+        # The form was opened in a round that has ended since: these answers were meant for
+        # that round, so they are not filed under the new one without the member seeing it.
+        return _render_form(
+            request,
+            pulse,
+            status_code=409,
+            errors={
+                "round": f"The round you opened this form in ({opened_in[:16]}) has ended. "
+                f"This is the form for {pulse.round.period}: check your answers and send again."
+            },
+            values=answers,
+            comment=comment,
+        )
     try:
         service.submit_response(
             session=session,
@@ -266,11 +303,13 @@ def pulse_round(team_link: str, request: Request, session: WriteSessionDep) -> R
     "/api/v1/pulse/{team_link}/responses",
     status_code=201,
     response_model=ResponseOut,
+    dependencies=[Throttled],
     responses={
         403: {"description": "the team uses personal ballots"},
         404: {"description": "unknown pulse link"},
         409: {"description": "already answered this round, or the round is closed"},
         413: {"description": "body too large"},
+        429: {"description": "too many submissions through this link this minute"},
         422: {"description": "missing, unknown or out-of-range answers, or a too long comment"},
     },
 )
