@@ -18,7 +18,13 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.delivery import stats
 from app.delivery.dora import CFR_BANDS, CFR_LOW, DORA_CAUTION, RECOVERY_BANDS, RECOVERY_LOW
-from app.delivery.models import Deployment, Incident, IncidentLink
+from app.delivery.models import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    Deployment,
+    Incident,
+    IncidentLink,
+)
 from app.insights import survey_stats, trends
 from app.insights.survey_stats import QuestionFigures, RoundFigures
 from app.insights.trends import TrendsWeek
@@ -86,9 +92,13 @@ def parse_day(value: str | None, *, name: str) -> date | None:
     if not _DAY.fullmatch(text):
         raise ExportError(f"'{name}' must be a date written YYYY-MM-DD, e.g. 2026-03-02")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise ExportError(f"'{name}' is not a real date: {text}") from exc
+    # Far-off years would overflow the default-range arithmetic before any check could speak.
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ExportError(f"'{name}' must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return day
 
 
 def plan_export(
@@ -253,7 +263,7 @@ class DeploymentEvent:
 
 @dataclass(frozen=True)
 class IncidentEvent:
-    """An incident that started (or, with no known start, was resolved) in range."""
+    """An incident that started in range, or was resolved in it after starting earlier."""
 
     week: str
     external_id: str
@@ -321,7 +331,8 @@ def deployment_events(*, session: Session, plan: ExportPlan) -> Iterator[Deploym
 
 
 def incident_events(*, session: Session, plan: ExportPlan) -> Iterator[IncidentEvent]:
-    """Incidents started in range (or resolved in it when the start is unknown), oldest first."""
+    """Incidents started in range, or resolved in it after starting earlier, oldest first."""
+    range_start = stats.week_bounds(plan.team, plan.mondays[0])[0]
     for chunk in plan.chunks():
         bounds = _chunk_bounds(plan, chunk)
         first, last = bounds[0][1], bounds[-1][2]
@@ -335,14 +346,21 @@ def incident_events(*, session: Session, plan: ExportPlan) -> Iterator[IncidentE
             .where(
                 or_(
                     and_(started >= first, started < last),
-                    and_(started.is_(None), resolved >= first, resolved < last),
+                    # Resolved in range but started before it (or start unknown): its time to
+                    # restore counts in this range's MTTR, so the brief lists it too.
+                    and_(
+                        or_(started.is_(None), started < range_start),
+                        resolved >= first,
+                        resolved < last,
+                    ),
                 )
             )
             .order_by(func.coalesce(started, resolved), col(Incident.id))
         ).all()
         for incident, method, deployment in rows:
             yield IncidentEvent(
-                week=_week_for(bounds, incident.started_at or incident.resolved_at),
+                week=_week_for(bounds, incident.started_at)
+                or _week_for(bounds, incident.resolved_at),
                 external_id=incident.external_id,
                 title=incident.title,
                 severity=incident.severity,

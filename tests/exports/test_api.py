@@ -19,7 +19,7 @@ from tests.exports.scenario import (
     Retro,
     build_retro,
 )
-from tests.factories import bearer, make_api_token, make_team, make_user, settle
+from tests.factories import bearer, make_api_token, make_incident, make_team, make_user, settle
 
 # The week fields of /trends in the order DESIGN.md §7 lists them.
 DESIGN_ORDER = [
@@ -260,6 +260,8 @@ def test_no_format_shows_a_round_below_threshold_or_still_open(
         ("format=md&variant=questions", "csv layout"),
         ("format=csv&variant=answers", "unknown variant"),
         ("format=csv&from=2000-01-03&to=2026-01-05", "longer than"),
+        ("format=csv&to=0001-01-01", "must be between"),
+        ("format=json&from=9999-12-27", "must be between"),
     ],
 )
 def test_bad_input_is_a_422_with_a_message(
@@ -291,3 +293,28 @@ def test_the_default_range_is_the_trends_default(client: TestClient, retro: Retr
     ).json()
     assert data["weeks"] == trends["weeks"] and len(data["weeks"]) == 26
     assert f'-{data["from"]}-{data["to"]}.json"' in response.headers["content-disposition"]
+
+
+def test_an_incident_resolved_in_range_after_starting_before_it_is_listed(
+    client: TestClient, session: Session
+) -> None:
+    team = make_team(session).team
+    make_incident(
+        session,
+        team,
+        external_id="INC-long",
+        started_at="2026-02-27T22:00:00Z",
+        resolved_at="2026-03-03T10:00:00Z",
+    )
+    make_incident(session, team, external_id="INC-before", started_at="2026-02-20T10:00:00Z")
+    token = make_api_token(session, make_user(session, teams=[team]))
+    settle(session)
+    data = client.get(
+        f"/api/v1/teams/{team.slug}/export?format=json&from=2026-03-02&to=2026-03-15",
+        headers=bearer(token),
+    ).json()
+    [incident] = data["incidents"]
+    assert (incident["external_id"], incident["week"]) == ("INC-long", "2026-W10")
+    assert incident["duration_minutes"] == (3 * 24 + 12) * 60
+    # It is the incident behind that week's MTTR.
+    assert data["weeks"][0]["mttr_minutes"] == incident["duration_minutes"]
