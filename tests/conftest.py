@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -250,3 +251,13 @@ def artifacts_dir() -> Path:
     """Where screenshots taken by the tests are written (ignored by git)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+RATE_LIMIT_NOW = datetime(2026, 11, 27, 10, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def rate_limit_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Stop the rate-limit clock 30 s into a minute, so slow tests never cross a window edge."""
+    monkeypatch.setattr("app.rate_limits.utcnow", lambda: RATE_LIMIT_NOW)
+    return RATE_LIMIT_NOW

@@ -64,6 +64,7 @@ def test_user_create_refuses_bad_input_with_exit_code_1(
     settings: Settings, session: Session
 ) -> None:
     session.add(User(email="taken@example.com", password_hash="x", role="manager"))
+    make_team(session, slug="ops")
     session.commit()
     base = ["user", "create", "--password", "long enough pw", "--json"]
     cases = [
@@ -71,6 +72,7 @@ def test_user_create_refuses_bad_input_with_exit_code_1(
         (["--email", "taken@example.com"], "already exists"),
         (["--email", "a@example.com", "--role", "boss"], "role must be one of admin, manager"),
         (["--email", "not-an-email"], "not an email address"),
+        (["--email", "a@example.com", "--role", "admin", "--team", "ops"], "admins see every"),
     ]
     for extra, message in cases:
         result = run_cli(settings, *base, *extra)
