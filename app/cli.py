@@ -10,6 +10,7 @@ from app.ballots.commands import member_app, remind
 from app.config import get_settings
 from app.delivery.commands import import_app
 from app.demo.commands import demo
+from app.exports.commands import export
 from app.teams.commands import team_app
 
 cli = typer.Typer(
@@ -25,6 +26,7 @@ cli.add_typer(user_app, name="user")
 cli.add_typer(token_app, name="token")
 cli.command("create-admin")(create_admin)
 cli.command("demo")(demo)
+cli.command("export")(export)
 
 
 @cli.command()
