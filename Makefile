@@ -49,3 +49,13 @@ clean:
 ## vendor-plotly: copy plotly.js from the installed Python plotly package into static/vendor
 vendor-plotly: $(VENV)/.installed
 	cp "$$($(BIN)/python -c 'import pathlib, plotly; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" static/vendor/plotly.min.js
+
+## vendor: rebuild static/vendor/blindrsa.bundle.js from the lock file (needs Node 20+ and npm)
+# Pinned versions (package-lock.json, `npm ci`) and fixed esbuild flags: the same bundle, byte for
+# byte, on every machine. The bundle is committed, so running Redbutton never needs Node.
+.PHONY: vendor
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	npx --no-install esbuild static/js/src/ballot-entry.js --bundle --platform=browser \
+		--format=iife --global-name=RedbuttonBlindRSA --minify --legal-comments=eof \
+		--target=es2020 --outfile=static/vendor/blindrsa.bundle.js

@@ -5,6 +5,7 @@ Each domain adds its models module here.
 
 from app import rate_limits
 from app.auth import models as auth_models
+from app.ballots import models as ballots_models
 from app.db import metadata
 from app.delivery import models as delivery_models
 from app.pulses import models as pulses_models
@@ -12,6 +13,7 @@ from app.teams import models as teams_models
 
 __all__ = [
     "auth_models",
+    "ballots_models",
     "delivery_models",
     "metadata",
     "pulses_models",

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringC
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from app.ballots import service as ballot_service
+from app.ballots.schemas import BallotIn
 from app.clock import utcnow
 from app.config import Settings
 from app.db import WriteSessionDep
@@ -233,6 +235,9 @@ class ResponseIn(BaseModel):
 
     answers: dict[Annotated[str, StringConstraints(max_length=64)], StrictInt]
     comment: StrictStr | None = None
+    ballot: BallotIn | None = Field(
+        default=None, description="required when the team uses personal ballots (DESIGN 4b)"
+    )
 
 
 class ResponseOut(BaseModel):
@@ -267,9 +272,9 @@ def pulse_round(team_link: str, request: Request, session: WriteSessionDep) -> R
     status_code=201,
     response_model=ResponseOut,
     responses={
-        403: {"description": "the team uses personal ballots"},
+        403: {"description": "personal ballots: missing, forged or wrong-round ballot"},
         404: {"description": "unknown pulse link"},
-        409: {"description": "already answered this round, or the round is closed"},
+        409: {"description": "already answered (cookie or spent ballot), or the round is closed"},
         413: {"description": "body too large"},
         422: {"description": "missing, unknown or out-of-range answers, or a too long comment"},
     },
@@ -279,13 +284,22 @@ def submit_api(
 ) -> Response:
     """Store one anonymous response; sets the round cookie that refuses a second one."""
     pulse = pulse_context(request=request, session=session, team_link=team_link)
-    if pulse.team.ballots == "personal":
+    # Personal ballots replace the round cookie: one blind-signed ballot per member and round.
+    personal = pulse.team.ballots == "personal"
+    if personal and body.ballot is None:
         return _problem(403, PERSONAL_BALLOTS)
     if not pulse.open:
         return _problem(409, _closed_message(pulse.round))
-    if pulse.answered:
+    if pulse.answered and not personal:
         return _problem(409, ALREADY_ANSWERED)
     try:
+        if personal and body.ballot is not None:
+            ballot_service.spend(
+                session=session,
+                round_=pulse.round,
+                token=body.ballot.token_bytes(),
+                signature=body.ballot.signature_bytes(),
+            )
         service.submit_response(
             session=session,
             round=pulse.round,
@@ -294,6 +308,7 @@ def submit_api(
             comment=body.comment,
         )
     except service.SubmissionError as exc:
+        session.rollback()  # nor is the ballot spent
         return JSONResponse(
             {
                 "detail": "The answers are not valid.",
@@ -305,6 +320,13 @@ def submit_api(
         )
     except service.RoundClosedError as exc:
         return _problem(409, str(exc))
+    except (ballot_service.SpentBallotError, ballot_service.RoundClosedError) as exc:
+        session.rollback()
+        return _problem(409, str(exc))
+    except ballot_service.BallotError as exc:
+        session.rollback()
+        return _problem(403, str(exc))
     result = JSONResponse({"round": pulse.round.period}, status_code=201)
-    cookies.mark_answered(response=result, settings=pulse.settings, round=pulse.round)
+    if not personal:
+        cookies.mark_answered(response=result, settings=pulse.settings, round=pulse.round)
     return result
