@@ -7,6 +7,7 @@ already answered (409), invalid answers (422), stored (201 / thank-you page).
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -23,6 +24,7 @@ from app.db import WriteSessionDep
 from app.pulses import cookies, rounds, service
 from app.pulses.models import Round
 from app.pulses.surveys import Survey
+from app.rate_limits import RateLimited, bucket_key, hit
 from app.teams import service as team_service
 from app.teams.models import Team
 from app.templating import templates
@@ -39,6 +41,9 @@ PERSONAL_BALLOTS = (
 )
 ALREADY_ANSWERED = "You have already answered this round. Thank you! The next round opens soon."
 INTEGER = re.compile(r"^[+-]?\d{1,9}$")
+
+
+SUBMIT_WINDOW = timedelta(minutes=1)
 
 
 def _closed_message(round: Round) -> str:
@@ -87,6 +92,28 @@ def pulse_context(*, request: Request, session: Session, team_link: str) -> Puls
         open=rounds.is_open(round_, utcnow()),
         answered=cookies.has_answered(request=request, settings=settings, round=round_),
     )
+
+
+def check_submit_rate(*, session: Session, pulse: PulseContext) -> None:
+    """Count one submission on the team's link; 429 with Retry-After past the per-minute limit.
+
+    The bucket is the team (never the client: keeping addresses would break anonymity), counted
+    in the database so every instance shares it.
+    """
+    try:
+        hit(
+            session=session,
+            key=bucket_key("submit:team", str(pulse.team.id)),
+            limit=pulse.settings.submit_rate_limit,
+            window=SUBMIT_WINDOW,
+        )
+    except RateLimited as exc:
+        raise HTTPException(
+            status_code=429,
+            detail=f"Too many answers arrived for this team in the last minute. "
+            f"Wait {exc.retry_after} seconds and send again: nothing was stored.",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from exc
 
 
 def _render_form(
@@ -159,6 +186,7 @@ def submit_form(
 ) -> HTMLResponse:
     """Store the posted answers and thank the member, or show the form again with what to fix."""
     pulse = pulse_context(request=request, session=session, team_link=team_link)
+    check_submit_rate(session=session, pulse=pulse)
     if pulse.team.ballots == "personal":
         return _render_form(request, pulse, status_code=403)
     if not pulse.open:
@@ -277,6 +305,7 @@ def pulse_round(team_link: str, request: Request, session: WriteSessionDep) -> R
         409: {"description": "already answered (cookie or spent ballot), or the round is closed"},
         413: {"description": "body too large"},
         422: {"description": "missing, unknown or out-of-range answers, or a too long comment"},
+        429: {"description": "too many submissions for this team this minute (Retry-After)"},
     },
 )
 def submit_api(
@@ -284,6 +313,7 @@ def submit_api(
 ) -> Response:
     """Store one anonymous response; sets the round cookie that refuses a second one."""
     pulse = pulse_context(request=request, session=session, team_link=team_link)
+    check_submit_rate(session=session, pulse=pulse)
     # Personal ballots replace the round cookie: one blind-signed ballot per member and round.
     personal = pulse.team.ballots == "personal"
     if personal and body.ballot is None:
