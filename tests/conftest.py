@@ -262,7 +262,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if SLOW_TESTS:
         return
     skip = pytest.mark.skip(
-        reason="slow load/crash/fault/fuzz test: set REDBUTTON_SLOW_TESTS=1 to run it (.ci/run does)"
+        reason="slow load/crash/fault/fuzz test: set REDBUTTON_SLOW_TESTS=1 (.ci/run does)"
     )
     for item in items:
         if "slow" in item.keywords:

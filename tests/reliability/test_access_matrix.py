@@ -35,7 +35,7 @@ CALLERS = ("anon", "member", "manager", "other", "admin", "ingest", "revoked")
 # before any password is checked; the ballot API is 403 because team A uses the shared link.
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
-    #                                                      anon member manager other admin ingest revoked
+    # columns: anon, member, manager, other, admin, ingest, revoked
     ("GET", "/healthz"):                                  (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/readyz"):                                   (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/openapi.json"):                             (200, 200, 200, 200, 200, 200, 200),
@@ -150,13 +150,15 @@ def callers(app: FastAPI, session: Session) -> Iterator[tuple[World, dict[str, C
 
 def _call(caller: Caller, method: str, path: str) -> int:
     if method == "MOUNT":
-        return caller.client.get(f"{path}/css/redbutton.css", headers=caller.headers).status_code
+        return int(
+            caller.client.get(f"{path}/css/redbutton.css", headers=caller.headers).status_code
+        )
     if method == "GET":
-        return caller.client.get(path, headers=caller.headers).status_code
+        return int(caller.client.get(path, headers=caller.headers).status_code)
     if path.startswith("/api/"):
-        return caller.client.post(path, json={}, headers=caller.headers).status_code
+        return int(caller.client.post(path, json={}, headers=caller.headers).status_code)
     data = {"csrf_token": caller.csrf} if caller.csrf else {}
-    return caller.client.post(path, data=data, headers=caller.headers).status_code
+    return int(caller.client.post(path, data=data, headers=caller.headers).status_code)
 
 
 def test_every_route_has_a_row(app: FastAPI) -> None:
@@ -172,8 +174,7 @@ def test_access_matrix(
     observed: dict[tuple[str, str], tuple[int, ...]] = {}
     for (method, template), _expected in MATRIX.items():
         observed[(method, template)] = tuple(
-            _call(by_name[name], method, _path(template, world, session, name))
-            for name in CALLERS
+            _call(by_name[name], method, _path(template, world, session, name)) for name in CALLERS
         )
         settle(session)
     if os.environ.get("REDBUTTON_PRINT_MATRIX"):

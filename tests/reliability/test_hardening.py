@@ -32,7 +32,7 @@ POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.I | 
 # The anonymous answer form has no login to ride on: whoever can post to it already holds the
 # pulse link, so a token would add nothing (and the form must work with no session at all).
 CSRF_EXEMPT_FORMS = {"pulses/form.html"}
-ANSWERS = {key: 3 for key in shipped_surveys()["release-pulse"].keys}
+ANSWERS = dict.fromkeys(shipped_surveys()["release-pulse"].keys, 3)
 
 
 def test_templates_have_no_inline_script_style_or_handlers() -> None:

@@ -104,9 +104,7 @@ def test_oversized_and_deeply_nested_json_is_refused_with_4xx(
     answered = {}
     for target in targets:
         for name, body in BAD_BODIES.items():
-            answer = client.post(
-                target, content=body, headers={"Content-Type": "application/json"}
-            )
+            answer = client.post(target, content=body, headers={"Content-Type": "application/json"})
             answered[(target, name)] = answer.status_code
             assert 400 <= answer.status_code < 500, (target, name, answer.status_code)
             assert answer.json()["detail"], (target, name)
