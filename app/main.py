@@ -20,6 +20,7 @@ from app.insights import pages as insights_pages
 from app.insights import routes as insights_routes
 from app.pulses import routes as pulses_routes
 from app.pulses.startup import load_and_check_surveys
+from app.pulses.throttle import SubmissionThrottle
 from app.security_headers import SecurityHeadersMiddleware
 from app.teams import routes as team_routes
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.surveys = surveys
+    app.state.submission_throttle = SubmissionThrottle(limit=settings.submit_rate_limit)
 
     errors.install(app)
     app.include_router(health_routes.router)

@@ -7,7 +7,6 @@ already answered (409), invalid answers (422), stored (201 / thank-you page).
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -23,8 +22,8 @@ from app.config import Settings
 from app.db import WriteSessionDep
 from app.pulses import cookies, rounds, service
 from app.pulses.models import Round
-from app.pulses.surveys import Survey
-from app.rate_limits import RateLimited, bucket_key, hit
+from app.pulses.surveys import RESERVED_KEYS, Survey
+from app.pulses.throttle import SubmissionThrottle
 from app.teams import service as team_service
 from app.teams.models import Team
 from app.templating import templates
@@ -43,7 +42,20 @@ ALREADY_ANSWERED = "You have already answered this round. Thank you! The next ro
 INTEGER = re.compile(r"^[+-]?\d{1,9}$")
 
 
-SUBMIT_WINDOW = timedelta(minutes=1)
+def throttle_submissions(team_link: str, request: Request) -> None:
+    """429 once too many submissions came through this link this minute (nothing is stored)."""
+    throttle: SubmissionThrottle = request.app.state.submission_throttle
+    wait = throttle.retry_after(team_link)
+    if wait is not None:
+        raise HTTPException(
+            status_code=429,
+            detail="Too many answers were sent through this link in the last minute. "
+            f"Nothing was stored; please try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+Throttled = Depends(throttle_submissions)
 
 
 def _closed_message(round: Round) -> str:
@@ -94,28 +106,6 @@ def pulse_context(*, request: Request, session: Session, team_link: str) -> Puls
     )
 
 
-def check_submit_rate(*, session: Session, pulse: PulseContext) -> None:
-    """Count one submission on the team's link; 429 with Retry-After past the per-minute limit.
-
-    The bucket is the team (never the client: keeping addresses would break anonymity), counted
-    in the database so every instance shares it.
-    """
-    try:
-        hit(
-            session=session,
-            key=bucket_key("submit:team", str(pulse.team.id)),
-            limit=pulse.settings.submit_rate_limit,
-            window=SUBMIT_WINDOW,
-        )
-    except RateLimited as exc:
-        raise HTTPException(
-            status_code=429,
-            detail=f"Too many answers arrived for this team in the last minute. "
-            f"Wait {exc.retry_after} seconds and send again: nothing was stored.",
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from exc
-
-
 def _render_form(
     request: Request,
     pulse: PulseContext,
@@ -163,10 +153,10 @@ async def read_form(request: Request) -> FormData:
 
 
 def _form_answers(form: FormData) -> dict[str, object]:
-    """Answers from form fields: every field but the comment is a question key."""
+    """Answers from form fields: every field but the form's own (comment, round) is a key."""
     answers: dict[str, object] = {}
     for key, raw in form.multi_items():
-        if key == "comment":
+        if key in RESERVED_KEYS:
             continue
         if not isinstance(raw, str):
             answers[key] = raw.filename or "a file"
@@ -177,7 +167,12 @@ def _form_answers(form: FormData) -> dict[str, object]:
     return answers
 
 
-@router.post("/p/{team_link}", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/p/{team_link}",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Throttled],
+)
 def submit_form(
     team_link: str,
     request: Request,
@@ -186,7 +181,6 @@ def submit_form(
 ) -> HTMLResponse:
     """Store the posted answers and thank the member, or show the form again with what to fix."""
     pulse = pulse_context(request=request, session=session, team_link=team_link)
-    check_submit_rate(session=session, pulse=pulse)
     if pulse.team.ballots == "personal":
         return _render_form(request, pulse, status_code=403)
     if not pulse.open:
@@ -197,6 +191,21 @@ def submit_form(
     # Browsers send line breaks as CRLF; count them as one character, as the textarea does.
     comment = raw_comment.replace("\r\n", "\n") if isinstance(raw_comment, str) else None
     answers = _form_answers(form)
+    opened_in = form.get("round")
+    if isinstance(opened_in, str) and opened_in and opened_in != pulse.round.period:
+        # The form was opened in a round that has ended since: these answers were meant for
+        # that round, so they are not filed under the new one without the member seeing it.
+        return _render_form(
+            request,
+            pulse,
+            status_code=409,
+            errors={
+                "round": f"The round you opened this form in ({opened_in[:16]}) has ended. "
+                f"This is the form for {pulse.round.period}: check your answers and send again."
+            },
+            values=answers,
+            comment=comment,
+        )
     try:
         service.submit_response(
             session=session,
@@ -299,13 +308,14 @@ def pulse_round(team_link: str, request: Request, session: WriteSessionDep) -> R
     "/api/v1/pulse/{team_link}/responses",
     status_code=201,
     response_model=ResponseOut,
+    dependencies=[Throttled],
     responses={
         403: {"description": "personal ballots: missing, forged or wrong-round ballot"},
         404: {"description": "unknown pulse link"},
         409: {"description": "already answered (cookie or spent ballot), or the round is closed"},
         413: {"description": "body too large"},
+        429: {"description": "too many submissions through this link this minute"},
         422: {"description": "missing, unknown or out-of-range answers, or a too long comment"},
-        429: {"description": "too many submissions for this team this minute (Retry-After)"},
     },
 )
 def submit_api(
@@ -313,7 +323,6 @@ def submit_api(
 ) -> Response:
     """Store one anonymous response; sets the round cookie that refuses a second one."""
     pulse = pulse_context(request=request, session=session, team_link=team_link)
-    check_submit_rate(session=session, pulse=pulse)
     # Personal ballots replace the round cookie: one blind-signed ballot per member and round.
     personal = pulse.team.ballots == "personal"
     if personal and body.ballot is None:

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from app.clock import utcnow
@@ -108,6 +109,10 @@ def submit_response(
     round_id = round.id
     response = Response(round_id=round_id)
     try:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            # Submissions to one round queue here, so the rewrite below sees every row.
+            session.exec(select(Round.id).where(Round.id == round_id).with_for_update()).one()
         session.add(response)
         # No ORM relationship orders the inserts, so the parent row goes first explicitly.
         session.flush()
@@ -125,11 +130,56 @@ def submit_response(
         if text is not None:
             # Its own row with its own random id, keyed by round only (invariant 2).
             session.add(Comment(round_id=round_id, body=text))
+        session.flush()
+        if postgres:
+            _rewrite_round_in_random_order(session=session, round_id=round_id)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     return response
+
+
+def _rewrite_round_in_random_order(*, session: Session, round_id: int) -> None:
+    """Rewrite all the round's anonymous rows, shuffled, in this one transaction (PostgreSQL).
+
+    PostgreSQL stamps every row with the id of the transaction that wrote it (xmin) and keeps
+    rows in the order they were written. Left alone, a comment would carry the same xmin as the
+    response written with it, and rows would sit in arrival order: both would let anyone with
+    SQL access join a comment to its answers, or rank responses by time. Rewritten together,
+    every row of the round carries the latest transaction's xmin and sits in a random order.
+    (SQLite has no such column, and its WITHOUT ROWID tables keep rows in random-id order.)
+    """
+    shuffle = secrets.SystemRandom().shuffle
+    responses = [
+        {"id": response_id, "round_id": round_id}
+        for response_id in session.exec(select(Response.id).where(Response.round_id == round_id))
+    ]
+    answers = [
+        {
+            "response_id": answer.response_id,
+            "question_key": answer.question_key,
+            "round_id": round_id,
+            "value": answer.value,
+            "score": answer.score,
+        }
+        for answer in session.exec(select(Answer).where(Answer.round_id == round_id))
+    ]
+    comments = [
+        {"id": comment.id, "round_id": round_id, "body": comment.body}
+        for comment in session.exec(select(Comment).where(Comment.round_id == round_id))
+    ]
+    session.exec(delete(Answer).where(Answer.round_id == round_id))  # type: ignore[arg-type]
+    session.exec(delete(Comment).where(Comment.round_id == round_id))  # type: ignore[arg-type]
+    session.exec(delete(Response).where(Response.round_id == round_id))  # type: ignore[arg-type]
+    # The ORM's copies of the deleted rows are stale; the rows come back below with equal keys.
+    for stale in list(session.identity_map.values()):
+        if isinstance(stale, Response | Answer | Comment):
+            session.expunge(stale)
+    for model, rows in ((Response, responses), (Answer, answers), (Comment, comments)):
+        shuffle(rows)
+        if rows:
+            session.exec(insert(model), params=rows)
 
 
 def comments_in_random_order(*, session: Session, round: Round) -> list[str]:

@@ -29,8 +29,8 @@ Slug = Annotated[
 ]
 QuestionKey = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
-# The answer form posts each question under its key; "comment" is the comment's field.
-RESERVED_KEYS = frozenset({"comment"})
+# The answer form posts each question under its key, next to these fields of its own.
+RESERVED_KEYS = frozenset({"comment", "round"})
 
 
 class SurveyFileError(ValueError):

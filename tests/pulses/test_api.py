@@ -12,7 +12,7 @@ from tests.pulses.test_pages import KEYS, Stored, new_team, stored
 
 
 def sheet(value: int = 3) -> dict[str, int]:
-    return {key: value for key in KEYS}
+    return dict.fromkeys(KEYS, value)
 
 
 def test_get_returns_the_current_round_and_its_questions(
@@ -86,12 +86,12 @@ def test_per_field_messages_for_missing_unknown_and_out_of_range_answers(
 @pytest.mark.parametrize(
     "body",
     [
-        {"answers": {**{k: 3 for k in KEYS}, "trusts_rollback": True}},
-        {"answers": {**{k: 3 for k in KEYS}, "trusts_rollback": "3"}},
-        {"answers": {**{k: 3 for k in KEYS}, "trusts_rollback": 3.0}},
-        {"answers": {**{k: 3 for k in KEYS}, "trusts_rollback": None}},
-        {"answers": {k: 3 for k in KEYS}, "comment": 42},
-        {"answers": {k: 3 for k in KEYS}, "name": "Jean-Michel"},
+        {"answers": {**dict.fromkeys(KEYS, 3), "trusts_rollback": True}},
+        {"answers": {**dict.fromkeys(KEYS, 3), "trusts_rollback": "3"}},
+        {"answers": {**dict.fromkeys(KEYS, 3), "trusts_rollback": 3.0}},
+        {"answers": {**dict.fromkeys(KEYS, 3), "trusts_rollback": None}},
+        {"answers": dict.fromkeys(KEYS, 3), "comment": 42},
+        {"answers": dict.fromkeys(KEYS, 3), "name": "Jean-Michel"},
         {"answers": [3, 3, 3]},
         {},
     ],

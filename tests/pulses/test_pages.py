@@ -56,8 +56,8 @@ def test_the_form_shows_team_round_questions_scale_comment_and_privacy_link(
     team = new_team(session, name="Payments")
     page = client.get(f"/p/{team.pulse_link}", headers=HTML)
     assert page.status_code == 200
-    assert page.template.name == "pulses/form.html"  # type: ignore[attr-defined]
-    context = page.context  # type: ignore[attr-defined]
+    assert page.template.name == "pulses/form.html"
+    context = page.context
     assert context["team"].name == "Payments"
     assert re.fullmatch(r"\d{4}-W\d{2}", context["round"].period)
     html = page.text
@@ -90,11 +90,11 @@ def test_answering_shows_thanks_sets_the_round_cookie_and_refuses_a_second_time(
     team = new_team(session)
     done = client.post(f"/p/{team.pulse_link}", data=full_form(comment="All good"), headers=HTML)
     assert done.status_code == 200
-    assert done.template.name == "pulses/thanks.html"  # type: ignore[attr-defined]
+    assert done.template.name == "pulses/thanks.html"
     assert "your answers are in" in done.text
     assert stored(engine) == Stored(1, 8, 1)
 
-    round_ = done.context["round"]  # type: ignore[attr-defined]
+    round_ = done.context["round"]
     set_cookie = done.headers["set-cookie"]
     name = cookies.cookie_name(round_)
     value = cookies.cookie_value(secret_key=settings.secret_key, round=round_)
@@ -136,7 +136,7 @@ def test_mistakes_come_back_next_to_their_fields_with_the_answers_kept(
     form["comfortable_shipping"] = "2"
     page = client.post(f"/p/{team.pulse_link}", data=form, headers=HTML)
     assert page.status_code == 422
-    errors = page.context["errors"]  # type: ignore[attr-defined]
+    errors = page.context["errors"]
     assert errors == {
         "answers.trusts_rollback": "9 is not on the scale: choose a value from 1 to 5.",
         "answers.can_raise_problems": "Please choose an answer.",
@@ -202,7 +202,7 @@ def test_personal_ballot_teams_refuse_the_shared_link(
     assert refused.status_code == 403
     assert "personal ballots" in refused.text
     api = client.post(
-        f"/api/v1/pulse/{team.pulse_link}/responses", json={"answers": {k: 3 for k in KEYS}}
+        f"/api/v1/pulse/{team.pulse_link}/responses", json={"answers": dict.fromkeys(KEYS, 3)}
     )
     assert api.status_code == 403 and "personal" in api.json()["detail"]
     assert stored(engine) == Stored(0, 0, 0)
@@ -231,3 +231,26 @@ def test_the_privacy_page_says_what_is_and_is_not_stored(client: TestClient) -> 
         'id="personal-ballots"',
     ]:
         assert phrase in text, phrase
+
+
+def test_answers_from_a_form_opened_in_an_ended_round_are_not_filed_under_the_new_one(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    team = new_team(session)
+    current = client.get(f"/p/{team.pulse_link}", headers=HTML)
+    period = current.context["round"].period
+    assert f'name="round" value="{period}"' in current.text
+    form = full_form(value=2, comment="from last week")
+    form["round"] = "2026-W01"
+    page = client.post(f"/p/{team.pulse_link}", data=form, headers=HTML)
+    assert page.status_code == 409
+    assert page.context["errors"] == {
+        "round": "The round you opened this form in (2026-W01) has ended. "
+        f"This is the form for {period}: check your answers and send again."
+    }
+    assert re.search(r'name="trusts_rollback" value="2" required checked', page.text)
+    assert "from last week" in page.text
+    assert stored(engine) == Stored(0, 0, 0)
+    form["round"] = period
+    assert client.post(f"/p/{team.pulse_link}", data=form, headers=HTML).status_code == 200
+    assert stored(engine) == Stored(1, 8, 1)

@@ -1,14 +1,16 @@
 """Storing an answer sheet: validation, reverse scoring, one transaction, frozen survey text."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
 from app.config import PROJECT_ROOT, Settings
+from app.db import writer
 from app.main import create_app
 from app.pulses.models import Answer, Comment, Response, SurveyVersion
 from app.pulses.service import (
@@ -236,3 +238,35 @@ def test_start_up_refuses_a_changed_file_for_an_answered_version(
         create_app(settings.model_copy(update={"surveys_dir": edited}))
     bumped = _edited_survey_dir(tmp_path, version=2, text="Sneaky new wording?")
     assert create_app(settings.model_copy(update={"surveys_dir": bumped})).state.surveys
+
+
+def test_concurrent_submissions_are_all_stored(engine: Engine, session: Session) -> None:
+    round_ = make_round(session, make_team(session).team)
+    survey = shipped_surveys()["release-pulse"]
+    barrier = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def answer(value: int) -> None:
+        try:
+            with Session(writer(engine)) as own:
+                barrier.wait()
+                submit_response(
+                    session=own,
+                    round=round_,
+                    survey=survey,
+                    answers=dict.fromkeys(survey.keys, value),
+                    comment=f"comment {value}",
+                )
+        except BaseException as exc:  # collected and asserted on below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=answer, args=(1 + i % 5,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    with Session(engine) as own:
+        assert (_count(own, Response), _count(own, Answer), _count(own, Comment)) == (8, 64, 8)
+        total = own.exec(select(func.sum(Answer.value))).one()
+    assert total == 8 * sum(1 + i % 5 for i in range(8))
