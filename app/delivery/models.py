@@ -99,6 +99,9 @@ class WebhookDelivery(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+
+
 def _aware(value: datetime) -> datetime:
     # Guessing the zone of a naive timestamp would silently shift incidents across weeks.
     if value.tzinfo is None or value.utcoffset() is None:
@@ -106,6 +109,9 @@ def _aware(value: datetime) -> datetime:
             "timestamp has no UTC offset: give a UTC offset, e.g. 2026-03-02T09:30:00Z "
             "or 2026-03-02T10:30:00+01:00"
         )
+    # Far-off years are typos, and would overflow when converted to UTC.
+    if not EARLIEST_YEAR < value.year < LATEST_YEAR:
+        raise ValueError(f"timestamp year {value.year} is not plausible for delivery data")
     return value
 
 
@@ -163,8 +169,8 @@ class IncidentEvent(BaseModel):
     """What a provider event says about an incident; unset fields are left as stored."""
 
     external_id: ExternalId
-    started_at: datetime | None = None
-    resolved_at: datetime | None = None
+    started_at: AwareTimestamp | None = None
+    resolved_at: AwareTimestamp | None = None
     reopened: bool = False
     severity: str | None = None
     title: str | None = None

@@ -246,7 +246,7 @@ def gitlab_hook(
         raise _unauthorized("X-Gitlab-Token")
     payload = _json(body)
     kind = payload.get("object_kind") if isinstance(payload, dict) else None
-    if x_gitlab_event not in (None, "Deployment Hook") or kind != "deployment":
+    if x_gitlab_event != "Deployment Hook" and (x_gitlab_event is not None or kind != "deployment"):
         return JSONResponse(
             {"detail": f"event {x_gitlab_event or kind!r} is not used; ignored"}, status_code=202
         )

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.delivery import stats
+from app.delivery.models import EARLIEST_YEAR, LATEST_YEAR
 from app.insights import survey_stats
 from app.insights.survey_stats import SurveyWeekFields
 from app.teams.models import Team
@@ -91,6 +92,8 @@ def weeks_in_range(start: date, end: date) -> list[date]:
     """The Mondays from start to end, both included: a week is in range when its start is."""
     if start > end:
         raise TrendsRangeError(f"'from' ({start}) is after 'to' ({end})")
+    if start.year < EARLIEST_YEAR or end.year > LATEST_YEAR:
+        raise TrendsRangeError(f"dates must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
     mondays = []
     try:
         monday = start + timedelta(days=(7 - start.weekday()) % 7)

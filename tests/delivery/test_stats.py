@@ -254,3 +254,16 @@ def test_delivery_week_carries_its_dora_bands(session: Session, paris: Team) -> 
     assert recovery is not None and recovery.key == "high"  # median 2 h
     assert weeks[W12].change_failure_band is None
     assert "rank" in dora.DORA_CAUTION
+
+
+def test_a_manual_link_is_kept_when_deployments_change(session: Session, paris: Team) -> None:
+    blamed = make_deployment(session, paris, external_id="m1", finished_at=at("2026-03-02T08:00Z"))
+    incident = make_incident(session, paris, started_at=at("2026-03-09T12:00:00Z"))
+    service.link_manually(session=session, team=paris, incident=incident, deployment=blamed)
+    # A deployment 1 h before the incident would otherwise be inferred.
+    make_deployment(session, paris, external_id="m2", finished_at=at("2026-03-09T11:00:00Z"))
+    link = service.get_link(session=session, incident=incident)
+    assert link is not None
+    assert (link[1].external_id, link[0].method) == ("m1", "manual")
+    weeks = weeks_of(session, paris)
+    assert (weeks[W10].failed_deployments, weeks[W11].failed_deployments) == (1, 0)

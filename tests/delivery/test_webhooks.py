@@ -1,5 +1,6 @@
 """Provider webhooks with payloads shaped like the providers' documented examples."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -154,7 +155,7 @@ def test_github_signature_is_over_the_raw_bytes(
     data = providers.payload("github_deployment_status")
     signed = providers.body(data)
     # Same JSON, different bytes: the signature no longer matches.
-    reformatted = providers.json.dumps(data, indent=2).encode()
+    reformatted = json.dumps(data, indent=2).encode()
     headers = providers.github_headers(issued.webhook_secret, signed)
     assert client.post(GITHUB, content=reformatted, headers=headers).status_code == 401
     assert count(session, Deployment) == 0
@@ -266,6 +267,19 @@ def test_gitlab_retry_with_the_same_idempotency_key_counts_once(
     assert count(session, Deployment) == 1
 
 
+@pytest.mark.parametrize(
+    "raw", [b"[]", b'{"object_kind": "deployment"}', b"{}", b'{"status_changed_at": 1}']
+)
+def test_gitlab_malformed_deployment_hooks_are_422(
+    client: TestClient, session: Session, issued: IssuedTeam, raw: bytes
+) -> None:
+    response = client.post(
+        GITLAB, content=raw, headers=providers.gitlab_headers(issued.webhook_secret)
+    )
+    assert response.status_code == 422
+    assert count(session, Deployment) == 0
+
+
 def test_gitlab_other_events_are_ignored(client: TestClient, issued: IssuedTeam) -> None:
     headers = providers.gitlab_headers(issued.webhook_secret) | {"X-Gitlab-Event": "Push Hook"}
     response = client.post(GITLAB, content=b'{"object_kind": "push"}', headers=headers)
@@ -313,6 +327,21 @@ def test_pagerduty_resolve_before_trigger_is_completed_later(
     (incident,) = rows(session, Incident)
     assert incident.started_at == datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
     assert incident.resolved_at == datetime(2026, 3, 3, 16, 30, tzinfo=UTC)
+
+
+def test_pagerduty_reopened_incident_is_open_again(
+    client: TestClient, session: Session, issued: IssuedTeam
+) -> None:
+    send_pd(client, providers.payload("pagerduty_incident_triggered"), issued.webhook_secret)
+    send_pd(client, providers.payload("pagerduty_incident_resolved"), issued.webhook_secret)
+    reopened = providers.pagerduty_event(
+        "resolved", event_id="E-reopen", incident_id="Q1INC2PAYMT7", at="2026-03-03T17:00:00Z"
+    )
+    reopened["event"]["event_type"] = "incident.reopened"
+    assert send_pd(client, reopened, issued.webhook_secret).status_code == 200
+    (incident,) = rows(session, Incident)
+    assert incident.resolved_at is None
+    assert incident.started_at == datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
 
 
 def test_pagerduty_duplicate_event_is_counted_once(
