@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -124,9 +125,15 @@ def app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    """A fresh client (its own cookie jar) per test."""
+def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
+    """A fresh client (its own cookie jar) per test.
+
+    Before each request the test session's transaction is ended: on SQLite an open one holds
+    the write lock (the session begins ready to write), so a request that writes would wait
+    for it and fail; it also lets the test's next read see what the request stored.
+    """
     with TestClient(app) as client:
+        client.event_hooks["request"].append(lambda _request: session.commit())
         yield client
 
 
@@ -267,3 +274,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+RATE_LIMIT_NOW = datetime(2026, 11, 27, 10, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def rate_limit_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Stop the rate-limit clock 30 s into a minute, so slow tests never cross a window edge."""
+    monkeypatch.setattr("app.rate_limits.utcnow", lambda: RATE_LIMIT_NOW)
+    return RATE_LIMIT_NOW

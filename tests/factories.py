@@ -196,8 +196,13 @@ def settle(session: Session) -> None:
 def make_login(
     client: TestClient, session: Session, user: User, *, password: str = DEFAULT_PASSWORD
 ) -> str:
-    """Log the user in through the real /login form; returns the session's CSRF token for POSTs."""
+    """Log the user in through the real /login form; returns the session's CSRF token for POSTs.
+
+    A login the client already has is dropped first (the form redirects logged-in browsers).
+    """
     settle(session)
+    if SESSION_COOKIE in client.cookies:
+        client.cookies.delete(SESSION_COOKIE)
     form = client.get("/login")
     assert form.status_code == 200, form.text
     response = client.post(

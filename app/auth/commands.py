@@ -23,8 +23,6 @@ def _create(*, email: str, password: str, role: str, team_slugs: list[str], as_j
             if team is None:
                 fail(f"there is no team with slug {slug!r}", as_json=as_json)
             teams.append(team)
-        if role == "admin" and teams:
-            fail("admins see every team: --team is only for managers", as_json=as_json)
         try:
             user = auth_service.create_user(
                 session=session, email=email, password=password, role=role, teams=teams

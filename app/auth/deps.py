@@ -74,7 +74,11 @@ def page_login(request: Request, session: SessionDep) -> LoginSession:
     """The login session of this browser, or a redirect to /login."""
     login = login_session_from_cookie(session=session, cookie=request.cookies.get(SESSION_COOKIE))
     if login is None:
-        raise LoginRequired(request.url.path)
+        # After logging in, a GET comes back here; a form post cannot be replayed, so go home.
+        if request.method != "GET":
+            raise LoginRequired("/")
+        query = request.url.query
+        raise LoginRequired(request.url.path + (f"?{query}" if query else ""))
     # Templates read it through the csrf_token() global (app.auth.csrf).
     request.state.csrf_token = login.csrf_token
     return login

@@ -82,8 +82,10 @@ def _login_page(
 
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None) -> Response:
-    """The login form."""
+def login_form(request: Request, session: SessionDep, next: str | None = None) -> Response:
+    """The login form (a browser already logged in goes straight on)."""
+    if login_session_from_cookie(session=session, cookie=request.cookies.get(SESSION_COOKIE)):
+        return RedirectResponse(safe_next(next) or "/", status_code=303)
     return _login_page(request, next_path=next)
 
 

@@ -68,6 +68,8 @@ def create_user(
         raise AuthError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "admin" and teams:
+        raise AuthError("admins see every team: assign teams to managers only")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
     if get_user_by_email(session=session, email=email) is not None:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from app.auth.csrf import CsrfLogin
 from app.auth.deps import ApiUser, PageTeam, visible_teams
@@ -57,7 +56,6 @@ def known_surveys(request: Request) -> list[str] | None:
 
 def _settings_page(
     request: Request,
-    session: Session,
     team: Team,
     *,
     error: str | None = None,
@@ -90,9 +88,9 @@ def _settings_page(
 
 
 @pages.get("/teams/{slug}/settings")
-def settings_page(request: Request, team: PageTeam, session: SessionDep) -> Response:
+def settings_page(request: Request, team: PageTeam) -> Response:
     """Headcount, timezone, survey, delivery settings and the team's credentials."""
-    return _settings_page(request, session, team)
+    return _settings_page(request, team)
 
 
 def _whole_number(value: str, field: str) -> int:
@@ -140,7 +138,7 @@ def save_settings(
             "production_environments": production_environments,
             "incident_link_window_hours": incident_link_window_hours,
         }
-        return _settings_page(request, session, team, error=str(exc), form=form, status_code=400)
+        return _settings_page(request, team, error=str(exc), form=form, status_code=400)
     return RedirectResponse(f"/teams/{team.slug}/settings?done=saved", status_code=303)
 
 
@@ -161,7 +159,7 @@ def rotate_ingest_token(
     stored = session.get(Team, team.id)
     assert stored is not None
     token = team_service.rotate_ingest_token(session=session, team=stored)
-    return _settings_page(request, session, stored, ingest_token=token)
+    return _settings_page(request, stored, ingest_token=token)
 
 
 @pages.post("/teams/{slug}/settings/webhook-secret")

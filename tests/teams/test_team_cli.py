@@ -89,3 +89,59 @@ def test_a_duplicate_slug_is_refused(settings: Settings, session: Session) -> No
     assert result.returncode == 1
     assert "already exists" in result.stderr
     assert len(team_service.list_all(session=session)) == 1
+
+
+def test_team_set_changes_only_the_given_options(settings: Settings, session: Session) -> None:
+    assert (
+        run_cli(
+            settings, "team", "create", "--slug", "ops", "--name", "Ops", "--size", "4"
+        ).returncode
+        == 0
+    )
+    result = run_cli(
+        settings,
+        "team",
+        "set",
+        "ops",
+        "--size",
+        "9",
+        "--timezone",
+        "Asia/Tokyo",
+        "--production-environments",
+        "prod-eu, prod-us",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "slug": "ops",
+        "name": "Ops",
+        "size": 9,
+        "survey": "release-pulse",
+        "timezone": "Asia/Tokyo",
+        "cadence": "weekly",
+        "ballots": "link",
+        "production_environments": ["prod-eu", "prod-us"],
+        "incident_link_window_hours": 24,
+    }
+    team = team_service.get_by_slug(session=session, slug="ops")
+    assert team is not None and team.size == 9 and team.timezone == "Asia/Tokyo"
+
+
+def test_team_set_refuses_bad_input_and_changes_nothing(
+    settings: Settings, session: Session
+) -> None:
+    run_cli(settings, "team", "create", "--slug", "ops", "--name", "Ops", "--size", "4")
+    unknown = run_cli(settings, "team", "set", "ghost", "--size", "3", "--json")
+    assert unknown.returncode == 1
+    assert json.loads(unknown.stdout) == {"error": "there is no team with slug 'ghost'"}
+    for option, value, message in [
+        ("--size", "0", "at least 1"),
+        ("--timezone", "Mars/Olympus", "IANA timezone"),
+        ("--ballots", "paper", "ballots must be one of link, personal"),
+    ]:
+        # The name is changed too: a refused option must leave every other one alone.
+        result = run_cli(settings, "team", "set", "ops", "--name", "Renamed", option, value)
+        assert result.returncode == 1, option
+        assert message in result.stderr, option
+    team = team_service.get_by_slug(session=session, slug="ops")
+    assert team is not None and (team.name, team.size, team.timezone) == ("Ops", 4, "UTC")
