@@ -34,6 +34,7 @@ class WeekRow:
     trust_index: float | None = None
     trust_ci_low: float | None = None
     trust_ci_high: float | None = None
+    trust_rolling: float | None = None
     deployments: int | None = None
     failed_deployments: int | None = None
     change_failure_rate: float | None = None
@@ -120,6 +121,20 @@ def trust_and_delivery(weeks: Sequence[WeekRow]) -> go.Figure:
         row=1,
         col=1,
     )
+    if any(w.trust_rolling is not None for w in weeks):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[w.trust_rolling for w in weeks],
+                mode="lines",
+                name="4-week rolling mean",
+                line={"color": TRUST, "dash": "dot", "width": 1},
+                connectgaps=False,
+                hovertemplate="%{x}: %{y:.0f} (4 weeks)<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
     for w in weeks:
         if w.gap_label:
             # A gap, not a zero: say why in words, upright so that neighbouring weeks stay legible.

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import plotly.graph_objects as go
 from markupsafe import Markup
@@ -61,8 +61,8 @@ def _fmt(value: float | None, pattern: str = "{:.0f}", missing: str = "—") -> 
     return missing if value is None else pattern.format(value)
 
 
-def week_row(week: TrendsWeek) -> WeekRow:
-    """A week of the trends API as a chart row."""
+def week_row(week: TrendsWeek, *, rolling: float | None = None) -> WeekRow:
+    """A week of the trends API as a chart row, with the rolling trust of eligible rounds."""
     return WeekRow(
         week=week.week,
         week_start=week.week_start,
@@ -73,6 +73,7 @@ def week_row(week: TrendsWeek) -> WeekRow:
         trust_index=week.trust_index,
         trust_ci_low=week.trust_ci_low,
         trust_ci_high=week.trust_ci_high,
+        trust_rolling=rolling,
         deployments=week.deployments,
         failed_deployments=week.failed_deployments,
         change_failure_rate=week.change_failure_rate,
@@ -92,6 +93,7 @@ def trend_chart(weeks: Sequence[WeekRow]) -> Chart:
             f"{_fmt(w.trust_ci_low)}–{_fmt(w.trust_ci_high)}"
             if w.trust_ci_low is not None
             else "—",
+            _fmt(w.trust_rolling),
             _fmt(w.deployments, "{:d}"),
             _fmt(w.failed_deployments, "{:d}"),
             _fmt(None if w.change_failure_rate is None else 100 * w.change_failure_rate, "{:.0f}%"),
@@ -108,6 +110,7 @@ def trend_chart(weeks: Sequence[WeekRow]) -> Chart:
             "Week",
             "Trust index",
             "95% interval",
+            "4-week rolling",
             "Deployments",
             "Failed",
             "CFR",
@@ -287,22 +290,33 @@ def team_dashboard(
 ) -> TeamDashboard:
     """The team page: cards, the four charts with their tables, and eligible comments."""
     start, end = trends.default_range(team=team, now=now)
-    report = trends.team_trends(
-        session=session, team=team, settings=settings, start=start, end=end, now=now
-    )
-    weeks = [week_row(w) for w in report.weeks]
-    figures = survey_stats.round_figures(
+    # The weeks before the range only feed the rolling mean.
+    with_history = survey_stats.round_figures(
         session=session,
         teams=[team],
         min_responses=settings.min_responses,
         now=now,
-        starts_from=start,
+        starts_from=start - timedelta(weeks=survey_stats.ROLLING_WEEKS - 1),
         starts_to=end,
     )
-    questions = survey_stats.question_figures(session=session, rounds=figures)
+    figures = [f for f in with_history if f.starts_on >= start]
+    report = trends.team_trends(
+        session=session,
+        team=team,
+        settings=settings,
+        start=start,
+        end=end,
+        now=now,
+        figures=figures,
+    )
+    rolling = survey_stats.rolling_trust(
+        figures=with_history, mondays=[w.week_start for w in report.weeks]
+    )
+    weeks = [week_row(w, rolling=rolling[w.week_start]) for w in report.weeks]
     scales = survey_stats.load_scales(
         session=session, version_ids=(f.survey_version_id for f in figures if f.survey_version_id)
     )
+    questions = survey_stats.question_figures(session=session, rounds=figures, scales=scales)
     eligible = [f for f in figures if f.eligible]
     latest = eligible[-1] if eligible else None
     recent = eligible[-4:]

@@ -296,14 +296,18 @@ def _favorable_counts(
 
 
 def question_figures(
-    *, session: Session, rounds: Sequence[RoundFigures]
+    *,
+    session: Session,
+    rounds: Sequence[RoundFigures],
+    scales: dict[int, Scale] | None = None,
 ) -> dict[int, list[QuestionFigures]]:
     """Per eligible round: each question's mean, favorable % and count at each scale point."""
     eligible = {r.round_id: r for r in rounds if r.eligible and r.round_id is not None}
-    scales = load_scales(
-        session=session,
-        version_ids=(r.survey_version_id for r in eligible.values() if r.survey_version_id),
-    )
+    if scales is None:
+        scales = load_scales(
+            session=session,
+            version_ids=(r.survey_version_id for r in eligible.values() if r.survey_version_id),
+        )
     counts: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for round_id, key, score, answers in _score_histogram(
         session=session, round_ids=list(eligible)
@@ -408,22 +412,25 @@ def survey_weeks(
     mondays: Sequence[date],
     min_responses: int,
     now: datetime,
+    figures: Sequence[RoundFigures] | None = None,
 ) -> dict[date, SurveyWeekFields]:
     """Per week, the survey fields of the round whose period starts in that week.
 
     A weekly team's week without a round had no answers (rounds are created on first use): it
     shows 0 responses, suppressed, once the team has started; other cadences leave it empty.
+    `figures` may pass this team's rounds already computed, to spare the queries.
     """
     if not mondays:
         return {}
-    figures = round_figures(
-        session=session,
-        teams=[team],
-        min_responses=min_responses,
-        now=now,
-        starts_from=min(mondays),
-        starts_to=max(mondays) + timedelta(days=6),
-    )
+    if figures is None:
+        figures = round_figures(
+            session=session,
+            teams=[team],
+            min_responses=min_responses,
+            now=now,
+            starts_from=min(mondays),
+            starts_to=max(mondays) + timedelta(days=6),
+        )
     by_week = {week_start(f.starts_on): f for f in figures}
     started = min(
         [week_start(team.created_at.astimezone(ZoneInfo(team.timezone)).date())]
@@ -503,4 +510,19 @@ def org_weeks(*, figures: Sequence[RoundFigures], mondays: Sequence[date]) -> li
                 trust_index=pooled.trust_index,
             )
         )
+    return result
+
+
+ROLLING_WEEKS = 4
+
+
+def rolling_trust(
+    *, figures: Sequence[RoundFigures], mondays: Sequence[date], window: int = ROLLING_WEEKS
+) -> dict[date, float | None]:
+    """Per week, trust pooled over the eligible rounds starting in it and the weeks before it."""
+    result = {}
+    for monday in mondays:
+        earliest = monday - timedelta(weeks=window - 1)
+        in_window = [f for f in figures if earliest <= week_start(f.starts_on) <= monday]
+        result[monday] = rollup(in_window).trust_index
     return result

@@ -14,7 +14,7 @@ from app.config import Settings
 from app.delivery import stats
 from app.delivery.models import EARLIEST_YEAR, LATEST_YEAR
 from app.insights import survey_stats
-from app.insights.survey_stats import SurveyWeekFields
+from app.insights.survey_stats import RoundFigures, SurveyWeekFields
 from app.teams.models import Team
 
 DEFAULT_WEEKS = 26
@@ -58,11 +58,22 @@ class TrendsReport(BaseModel):
 
 
 def survey_weeks(
-    *, session: Session, team: Team, settings: Settings, weeks: Sequence[date], now: datetime
+    *,
+    session: Session,
+    team: Team,
+    settings: Settings,
+    weeks: Sequence[date],
+    now: datetime,
+    figures: Sequence[RoundFigures] | None = None,
 ) -> dict[date, SurveyWeekFields]:
     """Survey figures per week, from the round whose period starts in that week."""
     return survey_stats.survey_weeks(
-        session=session, team=team, mondays=weeks, min_responses=settings.min_responses, now=now
+        session=session,
+        team=team,
+        mondays=weeks,
+        min_responses=settings.min_responses,
+        now=now,
+        figures=figures,
     )
 
 
@@ -109,12 +120,24 @@ def weeks_in_range(start: date, end: date) -> list[date]:
 
 
 def team_trends(
-    *, session: Session, team: Team, settings: Settings, start: date, end: date, now: datetime
+    *,
+    session: Session,
+    team: Team,
+    settings: Settings,
+    start: date,
+    end: date,
+    now: datetime,
+    figures: Sequence[RoundFigures] | None = None,
 ) -> TrendsReport:
-    """The team's weekly survey and delivery figures for the weeks starting in [start, end]."""
+    """The team's weekly survey and delivery figures for the weeks starting in [start, end].
+
+    `figures` may pass the team's round figures covering the range, already computed.
+    """
     mondays = weeks_in_range(start, end)
     delivery = stats.weekly_delivery(session=session, team=team, weeks=mondays, now=now)
-    survey = survey_weeks(session=session, team=team, settings=settings, weeks=mondays, now=now)
+    survey = survey_weeks(
+        session=session, team=team, settings=settings, weeks=mondays, now=now, figures=figures
+    )
     weeks = []
     for monday in mondays:
         d = delivery[monday]

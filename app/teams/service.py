@@ -64,8 +64,8 @@ def validate_survey(survey_id: str, known_surveys: Collection[str] | None) -> st
     if known_surveys is not None:
         if survey_id not in known_surveys:
             raise TeamError(
-                f"survey {survey_id!r} is not installed; choose one of: "
-                f"{', '.join(sorted(known_surveys)) or 'none'}"
+                f"survey {survey_id!r} is not installed (not one of the loaded surveys: "
+                f"{', '.join(sorted(known_surveys)) or 'none'})"
             )
     elif not SLUG_PATTERN.match(survey_id):
         raise TeamError(f"survey {survey_id!r} is not a survey id (e.g. release-pulse)")

@@ -116,3 +116,25 @@ def test_a_bad_range_is_a_clear_422(client: TestClient, session: Session) -> Non
         f"/api/v1/teams/{team.slug}/questions?from=2026-06-01&to=2026-01-01", headers=bearer(token)
     )
     assert response.status_code == 422 and "after" in response.json()["detail"]
+
+
+def test_a_weekly_team_week_without_answers_is_suppressed_not_empty(
+    client: TestClient, session: Session
+) -> None:
+    team = make_team(session).team
+    past = make_round(session, team, now=utcnow() - timedelta(weeks=2))
+    make_responses(session, past, 5, answers=all_fours(team))
+    token = make_api_token(session, make_user(session, teams=[team]))
+    settle(session)
+    report = client.get(f"/api/v1/teams/{team.slug}/trends", headers=bearer(token)).json()
+    later = [w for w in report["weeks"] if w["week_start"] > past.starts_on.isoformat()]
+    last_week, this_week = later
+    # Nobody opened the link last week: zero responses, five more were needed.
+    assert (last_week["responses"], last_week["suppressed"], last_week["more_needed"]) == (
+        0,
+        True,
+        5,
+    )
+    assert this_week["open"] is True and this_week["trust_index"] is None
+    earlier = [w for w in report["weeks"] if w["week_start"] < past.starts_on.isoformat()]
+    assert all(w["responses"] is None and w["suppressed"] is False for w in earlier)

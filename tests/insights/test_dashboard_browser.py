@@ -85,7 +85,14 @@ def test_a_manager_sees_the_dashboard_and_only_their_team(
     refused = page.goto(f"{live_server.url}/teams/{other.slug}")
     assert refused is not None and refused.status == 403
 
+    page.goto(f"{live_server.url}/org")
+    assert page.locator("svg.sparkline polyline").count() >= 1
+    assert page.get_by_text("must not be used to rank").is_visible()
+    page.screenshot(path=str(artifacts_dir / "org.png"), full_page=True)
+
     page.goto(f"{live_server.url}/teams")
+    assert page.get_by_role("link", name="Payments").is_visible()
+    assert page.get_by_role("link", name="Search").count() == 0
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login**")
     page.goto(f"{live_server.url}/teams/{team.slug}")

@@ -21,9 +21,9 @@ from tests.factories import (
 from tests.insights.rows import add_responses, add_round, login_cookie, monday_weeks_ago
 
 FIVE = [(5, 5), (4, 4), (3, 3), (4, 5), (2, 4)]
-# Login, user, team, access check, trends (delivery and survey), figures, questions, scales,
-# comments: a fixed handful, whatever the number of weeks, rounds or answers.
-MAX_DASHBOARD_QUERIES = 20
+# Login, user, team, access check, four for delivery, four for the rounds' figures, scales,
+# questions, comments: a fixed handful, whatever the number of weeks, rounds or answers.
+MAX_DASHBOARD_QUERIES = 15
 
 
 def test_dashboard_shows_cards_charts_and_suppressed_weeks(
@@ -153,3 +153,14 @@ def test_a_dashboard_request_runs_a_bounded_number_of_queries(
         event.remove(engine, "before_cursor_execute", count)
     # 12 rounds with answers and comments, 20 deployments: the count must not grow with them.
     assert len(statements) <= MAX_DASHBOARD_QUERIES, "\n".join(statements)
+
+
+def test_more_responses_than_headcount_are_flagged(client: TestClient, session: Session) -> None:
+    team = make_team(session, size=3).team
+    add_responses(session, add_round(session, team, monday=monday_weeks_ago(2)), FIVE)
+    client.cookies.update(login_cookie(session, make_user(session, teams=[team])))
+    page = client.get(f"/teams/{team.slug}")
+    assert "more responses than headcount" in page.text
+    # The chart page keeps the strict policy: no inline scripts, only plotly's fixed styles.
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy

@@ -217,3 +217,20 @@ def test_rounds_outside_the_range_are_left_out(session: Session) -> None:
         starts_to=monday_weeks_ago(0) + timedelta(days=6),
     )
     assert [f.round_id for f in figures] == [inside.id]
+
+
+def test_the_rolling_mean_pools_eligible_rounds_only(session: Session) -> None:
+    team = make_team(session).team
+    add_responses(session, add_round(session, team, monday=monday_weeks_ago(4)), FIVE)
+    # All fives but suppressed: it must not lift the rolling mean.
+    add_responses(session, add_round(session, team, monday=monday_weeks_ago(3)), [(5, 5)] * 4)
+    add_responses(session, add_round(session, team, monday=monday_weeks_ago(2)), [(3, 3)] * 5)
+    mondays = [monday_weeks_ago(n) for n in (4, 3, 2, 1)]
+    rolling = survey_stats.rolling_trust(figures=_figures(session, team), mondays=mondays)
+    assert rolling[mondays[0]] == pytest.approx(72.5)
+    assert rolling[mondays[1]] == pytest.approx(72.5)
+    # (72.5 * 5 + 50 * 5) / 10
+    assert rolling[mondays[2]] == pytest.approx(61.25)
+    assert rolling[mondays[3]] == pytest.approx(61.25)
+    far = monday_weeks_ago(-3)
+    assert survey_stats.rolling_trust(figures=_figures(session, team), mondays=[far])[far] is None

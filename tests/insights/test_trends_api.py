@@ -23,6 +23,8 @@ KEYS = {
     "responses",
     "response_rate",
     "suppressed",
+    "open",
+    "more_needed",
     "trust_index",
     "trust_ci_low",
     "trust_ci_high",
@@ -79,8 +81,9 @@ def test_weeks_carry_the_delivery_figures(
     assert (w10["incidents"], w10["open_incidents"]) == (1, 0)
     assert (w11["week"], w11["deployments"], w11["change_failure_rate"]) == ("2026-W11", 0, None)
     assert w11["mttr_minutes"] is None
-    # Survey figures stay empty until the pulse aggregation fills them.
-    assert (w10["responses"], w10["trust_index"], w10["favorable_pct"]) == (0, None, None)
+    # No round that week, which is before the team existed: no survey figures, not "suppressed".
+    assert (w10["responses"], w10["trust_index"], w10["favorable_pct"]) == (None, None, None)
+    assert (w10["suppressed"], w10["open"], w10["more_needed"]) == (False, False, 0)
 
 
 def test_a_week_is_in_range_when_its_start_is(client: TestClient, team: Team, token: str) -> None:
