@@ -59,3 +59,7 @@ vendor:
 	npx --no-install esbuild static/js/src/ballot-entry.js --bundle --platform=browser \
 		--format=iife --global-name=RedbuttonBlindRSA --minify --legal-comments=eof \
 		--target=es2020 --outfile=static/vendor/blindrsa.bundle.js
+	{ echo "static/vendor/blindrsa.bundle.js bundles @cloudflare/blindrsa-ts (Apache-2.0), which"; \
+	  echo "embeds a build of the Stanford JavaScript Crypto Library (BSD-2-Clause or GPL-2.0)."; \
+	  echo; echo "== @cloudflare/blindrsa-ts =="; cat node_modules/@cloudflare/blindrsa-ts/LICENSE.txt; \
+	  echo; echo "== sjcl =="; cat node_modules/sjcl/LICENSE.txt; } > static/vendor/blindrsa.bundle.LICENSES.txt

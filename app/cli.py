@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from app.auth.commands import create_admin, token_app, user_app
-from app.ballots.commands import member_app
+from app.ballots.commands import member_app, remind
 from app.config import get_settings
 from app.delivery.commands import import_app
 from app.teams.commands import team_app
@@ -18,10 +18,11 @@ cli = typer.Typer(
 )
 cli.add_typer(team_app, name="team")
 cli.add_typer(import_app, name="import")
+cli.add_typer(member_app, name="member")
+cli.command("remind")(remind)
 cli.add_typer(user_app, name="user")
 cli.add_typer(token_app, name="token")
 cli.command("create-admin")(create_admin)
-cli.add_typer(member_app, name="member")
 
 
 @cli.command()

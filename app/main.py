@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from app import errors
 from app.access_log import AccessLogMiddleware
 from app.auth import routes as auth_routes
+from app.ballots import roster_page
 from app.ballots import routes as ballots_routes
 from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(team_routes.router)
     app.include_router(team_routes.pages)
     app.include_router(ballots_routes.router)
+    app.include_router(roster_page.pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.

@@ -6,6 +6,8 @@ ordinary RSASSA-PSS signature (SHA-384, MGF1-SHA-384, 48-byte salt) over the pre
 which is the client's 32-byte random prefix followed by its token (section 4.1, Prepare).
 """
 
+import secrets
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -41,11 +43,15 @@ def blind_sign(private_key: rsa.RSAPrivateKey, blinded_msg: bytes) -> bytes:
     m = int.from_bytes(blinded_msg, "big")
     if not 0 < m < public.n:
         raise BlindSignError("blinded_msg is out of range for this key")
-    # CRT: the same result as pow(m, d, n), about three times faster.
-    s1 = pow(m, numbers.dmp1, numbers.p)
-    s2 = pow(m, numbers.dmq1, numbers.q)
+    # Python's big-integer pow is not constant-time, and the client chooses m: exponentiate a
+    # randomised value (m * r^e) instead, so timing says nothing about the private key.
+    r = secrets.randbelow(public.n - 2) + 2
+    blinded = (m * pow(r, public.e, public.n)) % public.n
+    # CRT: the same result as pow(blinded, d, n), about three times faster.
+    s1 = pow(blinded, numbers.dmp1, numbers.p)
+    s2 = pow(blinded, numbers.dmq1, numbers.q)
     h = (numbers.iqmp * (s1 - s2)) % numbers.p
-    s = s2 + numbers.q * h
+    s = ((s2 + numbers.q * h) * pow(r, -1, public.n)) % public.n
     # The RFC's verification step: a faulty computation must never leak a signature.
     if pow(s, public.e, public.n) != m:
         raise BlindSignError("signing failed its own check")

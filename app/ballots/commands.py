@@ -5,10 +5,13 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from app.ballots import mail
+from app.ballots import keys, mail
 from app.ballots import service as ballot_service
 from app.cli_support import cli_session, emit, fail
+from app.clock import utcnow
 from app.config import get_settings
+from app.pulses import rounds
+from app.pulses.surveys import SurveyFileError, load_surveys
 from app.teams import service as team_service
 from app.teams.models import Team
 
@@ -106,3 +109,64 @@ def remove(team: TeamOption, email: EmailOption, as_json: JsonOption = False) ->
             as_json=as_json,
             text=f"{email.strip().lower()} is no longer on the roster of {found.slug}.",
         )
+
+
+def remind(
+    team: TeamOption,
+    as_json: JsonOption = False,
+) -> None:
+    """E-mail the roster members who have not taken this round's ballot."""
+    settings = get_settings()
+    if not settings.smtp_url:
+        fail("reminders need REDBUTTON_SMTP_URL (smtp://host:port)", as_json=as_json)
+    try:
+        surveys = load_surveys(settings.surveys_dir)
+    except SurveyFileError as exc:
+        fail(str(exc), as_json=as_json)
+    with cli_session() as session:
+        found = _team(session, team, as_json=as_json)
+        if found.ballots != "personal":
+            fail(
+                f"{found.slug} answers through its shared link; reminders are for personal "
+                "ballots (redbutton team set SLUG --ballots personal)",
+                as_json=as_json,
+            )
+        survey = surveys.get(found.survey_id)
+        if survey is None:
+            fail(
+                f"the survey {found.survey_id!r} of {found.slug} is not installed", as_json=as_json
+            )
+        keys.destroy_closed(session=session)
+        round_ = rounds.current_round(session=session, team=found, survey=survey, now=utcnow())
+        if not rounds.is_open(round_, utcnow()):
+            fail(f"the {round_.period} round of {found.slug} is closed", as_json=as_json)
+        assert round_.id is not None
+        pending = ballot_service.members_without_ballot(
+            session=session, team=found, round_id=round_.id
+        )
+        try:
+            mail.send(
+                smtp_url=settings.smtp_url,
+                messages=[
+                    mail.reminder(
+                        team=found,
+                        email=member.email,
+                        period=round_.period,
+                        sender=settings.smtp_from,
+                    )
+                    for member in pending
+                ],
+            )
+        except mail.MailError as exc:
+            fail(str(exc), as_json=as_json)
+        emit(
+            {"team": found.slug, "round": round_.period, "reminded": [m.email for m in pending]},
+            as_json=as_json,
+            text=f"Reminded {len(pending)} member(s) of {found.slug} for {round_.period}.",
+        )
+
+
+def apply_ballot_mode(*, session: Session, team: Team) -> None:
+    """After a team's settings change: in personal mode the headcount is the roster size."""
+    ballot_service.sync_headcount(session=session, team=team)
+    session.commit()

@@ -6,9 +6,10 @@ of the token in round R. The blind signature is what makes the two impossible to
 
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -171,6 +172,9 @@ def issue(
     """Blind-sign the member's ballot for this round, once; records that it was issued."""
     round_key = round_public_key(session=session, round_=round_, secret_key=secret_key)
     assert round_.id is not None and member.id is not None
+    if _is_postgres(session):
+        # Issuances of one round queue here, so the rewrite below sees every row.
+        session.exec(select(Round.id).where(Round.id == round_.id).with_for_update()).one()
     if has_ballot(session=session, member=member, round_id=round_.id):
         raise AlreadyIssuedError("you already received this round's ballot")
     try:
@@ -184,6 +188,7 @@ def issue(
             session.add(BallotIssuance(member_id=member.id, round_id=round_.id))
     except IntegrityError as exc:
         raise AlreadyIssuedError("you already received this round's ballot") from exc
+    _rewrite_round_rows(session=session, model=BallotIssuance, round_id=round_.id)
     session.commit()
     return blind_sig
 
@@ -200,6 +205,9 @@ def spend(*, session: Session, round_: Round, token: bytes, signature: bytes) ->
     if not MIN_TOKEN_BYTES <= len(token) <= MAX_TOKEN_BYTES:
         raise InvalidBallotError("this ballot is not valid for the current round")
     assert round_.id is not None
+    if _is_postgres(session):
+        # Spends of one round queue here (as submissions do), so the rewrite sees every row.
+        session.exec(select(Round.id).where(Round.id == round_.id).with_for_update()).one()
     round_key = keys.get(session=session, round_id=round_.id)
     if round_key is None or not blind_rsa.verify(
         keys.load_public_key(round_key), message=token, signature=signature
@@ -212,6 +220,37 @@ def spend(*, session: Session, round_: Round, token: bytes, signature: bytes) ->
         raise SpentBallotError(
             "this ballot was already used: you have answered this round"
         ) from exc
+    _rewrite_round_rows(session=session, model=SpentBallot, round_id=round_.id)
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _rewrite_round_rows(
+    *, session: Session, model: type[BallotIssuance] | type[SpentBallot], round_id: int
+) -> None:
+    """Rewrite the round's issuance or spent rows, shuffled, in this transaction (PostgreSQL).
+
+    PostgreSQL stamps each row with the transaction that wrote it (xmin) and keeps rows in
+    write order. Left alone, "Ada took a ballot" and "a ballot was spent" would carry
+    neighbouring transaction ids whenever she answered right after taking it: anyone with SQL
+    access could pair them afterwards. Rewritten, all of a round's rows of one table carry the
+    latest transaction's id and sit in random order. (SQLite has no such column, and these
+    WITHOUT ROWID tables keep rows in key order: member id, or token hash.)
+    """
+    if not _is_postgres(session):
+        return
+    rows = [
+        row.model_dump() for row in session.exec(select(model).where(model.round_id == round_id))
+    ]
+    session.exec(delete(model).where(col(model.round_id) == round_id))
+    for stale in list(session.identity_map.values()):
+        if isinstance(stale, model):
+            session.expunge(stale)
+    secrets.SystemRandom().shuffle(rows)
+    if rows:
+        session.exec(insert(model), params=rows)
 
 
 def members_without_ballot(*, session: Session, team: Team, round_id: int) -> list[RosterMember]:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from app.ballots.commands import apply_ballot_mode
 from app.cli_support import cli_session, emit, fail
 from app.config import get_settings
 from app.pulses.surveys import SurveyFileError, load_surveys
@@ -44,7 +45,7 @@ def create(
                 timezone=timezone,
                 cadence=cadence,
                 ballots=ballots,
-                surveys=surveys,
+                known_surveys=surveys,
             )
         except team_service.TeamError as exc:
             fail(str(exc), as_json=as_json)
@@ -103,6 +104,7 @@ def set_(
             )
         except team_service.TeamError as exc:
             fail(str(exc), as_json=as_json)
+        apply_ballot_mode(session=session, team=team)
         emit(
             {
                 "slug": team.slug,

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from app.auth.csrf import CsrfLogin
 from app.auth.deps import ApiUser, PageTeam, visible_teams
+from app.ballots import roster_page
+from app.ballots import service as ballot_service
 from app.db import SessionDep, WriteSessionDep
 from app.teams import service as team_service
 from app.teams.models import Team
@@ -62,6 +64,7 @@ def _settings_page(
     ingest_token: str | None = None,
     form: Mapping[str, object] | None = None,
     status_code: int = 200,
+    added_member: roster_page.AddedMemberView | None = None,
 ) -> Response:
     settings = request.app.state.settings
     previous_valid_until: datetime | None = None
@@ -76,6 +79,7 @@ def _settings_page(
         "ingest_token": ingest_token,
         "error": error,
         "notice": request.query_params.get("done"),
+        **roster_page.roster_context(request=request, team=team, added=added_member),
     }
     # The page carries secrets: browsers and proxies must not keep a copy.
     return templates.TemplateResponse(
@@ -129,6 +133,9 @@ def save_settings(
             ),
             known_surveys=known_surveys(request),
         )
+        # With personal ballots the headcount is the roster size, whatever the form said.
+        ballot_service.sync_headcount(session=session, team=stored)
+        session.commit()
     except team_service.TeamError as exc:
         session.rollback()
         form = {

@@ -20,11 +20,17 @@
   var round = root.dataset.round;
   var storageKey = 'redbutton.ballot.' + memberLink + '.' + round;
   var ALREADY = 'You have already answered this round. Thank you! The next round opens soon.';
+  var TAKEN =
+    'Your ballot for this round was already taken, from another browser or before this ' +
+    "browser's data was cleared. There is one ballot per person and round.";
 
   function show(message, isError) {
     statusLine.textContent = message;
     statusLine.hidden = false;
     statusLine.classList.toggle('ballot-error', Boolean(isError));
+    if (isError) {
+      statusLine.scrollIntoView({ block: 'center' });
+    }
   }
 
   function stored() {
@@ -42,6 +48,7 @@
   function finish(message) {
     form.hidden = true;
     show(message, false);
+    statusLine.scrollIntoView({ block: 'center' });
   }
 
   function toBase64(bytes) {
@@ -88,11 +95,14 @@
     if (status.status !== 200) {
       throw new Error(status.body.detail || 'Could not reach the server; please retry.');
     }
-    if (status.body.issued) {
+    if (status.body.round !== round) {
       throw new Error(
-        'Your ballot for this round was already taken, from another browser or before this ' +
-          "browser's data was cleared. There is one ballot per person and round."
+        'The round you opened this form in (' + round + ') has ended. Reload the page to ' +
+          'answer the current round.'
       );
+    }
+    if (status.body.issued) {
+      throw new Error(TAKEN);
     }
     var suite = window.RedbuttonBlindRSA.suite();
     var publicKey = await window.crypto.subtle.importKey(
@@ -118,16 +128,14 @@
     return ballot;
   }
 
+  // Only the chosen scale points and the comment: other fields (the round) are not answers.
   function collectAnswers() {
     var answers = {};
-    var comment = null;
-    new FormData(form).forEach(function (value, key) {
-      if (key === 'comment') {
-        comment = String(value).trim() || null;
-      } else if (value !== '') {
-        answers[key] = parseInt(String(value), 10);
-      }
+    form.querySelectorAll('input[type="radio"]:checked').forEach(function (input) {
+      answers[input.name] = parseInt(input.value, 10);
     });
+    var commentField = form.querySelector('textarea[name="comment"]');
+    var comment = commentField ? commentField.value.trim() || null : null;
     return { answers: answers, comment: comment };
   }
 
@@ -171,10 +179,30 @@
     }
   }
 
-  var saved = stored();
-  if (saved && saved.spent) {
-    finish(ALREADY);
-    return;
+  // Say it before the member fills in the form, not after.
+  async function checkOnArrival() {
+    var saved = stored();
+    if (saved && saved.spent) {
+      finish(ALREADY);
+      return;
+    }
+    form.addEventListener('submit', submit);
+    if (saved && saved.token) {
+      return; // a ballot from an earlier, unfinished attempt: it will be used
+    }
+    try {
+      var status = await api('GET', '/api/v1/ballots/' + memberLink);
+      if (status.status === 200 && status.body.issued) {
+        form.hidden = true;
+        show(TAKEN, true);
+      } else if (status.status !== 200 && status.body.detail) {
+        form.hidden = true;
+        show(status.body.detail, true);
+      }
+    } catch (_error) {
+      // Offline for now: the submit step retries and explains.
+    }
   }
-  form.addEventListener('submit', submit);
+
+  checkOnArrival();
 })();

@@ -1,6 +1,7 @@
 """Obtaining and using a ballot through the HTTP API, as a non-browser client would."""
 
 import base64
+import os
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -33,7 +34,7 @@ def obtain_ballot(client: TestClient, member_link: str) -> Ballot:
     status = client.get(f"/api/v1/ballots/{member_link}")
     assert status.status_code == 200, status.text
     public_key = public_key_of(status.json()["public_key"])
-    token = rsabssa_client.prepare(rsabssa_client.os.urandom(32))
+    token = rsabssa_client.prepare(os.urandom(32))
     blinded = rsabssa_client.blind(public_key, token)
     issued = client.post(
         f"/api/v1/ballots/{member_link}/issue",

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from app.ballots import keys
+from app.ballots import blind_rsa, keys
 from app.ballots import service as ballot_service
 from app.ballots.models import BallotIssuance, RoundKey, SpentBallot
 from app.clock import utcnow
@@ -34,15 +34,20 @@ def personal_team(session: Session, *emails: str) -> tuple[Team, list[str]]:
 
 
 def count(session: Session, model: type) -> int:
-    session.expire_all()
-    return int(session.exec(select(func.count()).select_from(model)).one())
+    """Rows of a table, read in a transaction that ends at once (SQLite's lock is released)."""
+    n = int(session.exec(select(func.count()).select_from(model)).one())
+    session.commit()
+    return n
 
 
 def submit(client: TestClient, team: Team, ballot: Ballot | None) -> tuple[int, dict[str, object]]:
-    body: dict[str, object] = {"answers": all_fives(client, team.pulse_link)}
+    """POST an answer sheet with this ballot to the team's shared submission endpoint."""
+    # Read before any request: touching an expired row would reopen the test's transaction.
+    team_link = team.pulse_link
+    body: dict[str, object] = {"answers": all_fives(client, team_link)}
     if ballot is not None:
         body["ballot"] = ballot.as_json()
-    response = client.post(f"/api/v1/pulse/{team.pulse_link}/responses", json=body)
+    response = client.post(f"/api/v1/pulse/{team_link}/responses", json=body)
     return response.status_code, response.json()
 
 
@@ -86,6 +91,7 @@ def test_a_ballot_is_accepted_once_and_only_its_hash_is_kept(
     assert count(session, Response) == 1
     spent = session.exec(select(SpentBallot)).one()
     assert spent.token_hash == hashlib.sha256(ballot.token).hexdigest()
+    session.commit()
     # Personal ballots replace the shared link's cookie: none is set.
     assert not client.cookies
 
@@ -141,8 +147,6 @@ def test_a_signature_under_another_rounds_key_is_refused(
     old_private = keys.private_key(round_key=old_key, secret_key=TEST_SECRET_KEY)
     token = rsabssa_client.prepare(b"o" * 32)
     blinded = rsabssa_client.blind(old_private.public_key(), token)
-    from app.ballots import blind_rsa
-
     old_sig = rsabssa_client.finalize(
         old_private.public_key(),
         blind_rsa.blind_sign(old_private, blinded.blinded_msg),
@@ -154,6 +158,7 @@ def test_a_signature_under_another_rounds_key_is_refused(
     assert status == 403
     assert count(session, Response) == 0
     # Any ballot request notices last week's round has closed and wipes its private key.
+    session.expire_all()
     assert session.get(RoundKey, last_week.id).private_key_encrypted is None  # type: ignore[union-attr]
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.ballots import service as ballot_service
 from app.ballots.models import RosterMember
@@ -29,7 +29,7 @@ def test_member_add_prints_a_personal_url_whose_hash_alone_is_stored(
     link = payload["personal_url"].removeprefix(prefix)
     assert len(link) == 32
     session.expire_all()
-    member = session.get(RosterMember, 1) or session.query(RosterMember).one()
+    member = session.exec(select(RosterMember)).one()
     assert member.email == "ada@example.com"
     assert member.link_hash == tokens.hash_token(link)
     assert link not in member.link_hash
@@ -78,7 +78,7 @@ def test_bad_roster_changes_are_refused_with_a_reason(settings: Settings, sessio
     assert unknown.returncode == 1 and "no team with slug 'nope'" in unknown.stderr
     absent = run_cli(settings, "member", "remove", "--team", "payments", "--email", "z@example.com")
     assert absent.returncode == 1 and "is not on the roster" in absent.stderr
-    assert session.query(RosterMember).count() == 1
+    assert len(session.exec(select(RosterMember)).all()) == 1
 
 
 def test_invite_delivers_the_personal_link_by_smtp(
@@ -119,4 +119,4 @@ def test_invite_without_smtp_is_refused_before_anything_is_stored(
     )
     assert result.returncode == 1
     assert "REDBUTTON_SMTP_URL" in result.stderr
-    assert session.query(RosterMember).count() == 0
+    assert len(session.exec(select(RosterMember)).all()) == 0

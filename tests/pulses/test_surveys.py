@@ -211,6 +211,6 @@ def test_the_team_service_refuses_an_unknown_survey_when_given_the_installed_one
 ) -> None:
     with pytest.raises(team_service.TeamError, match="'nope' is not installed"):
         team_service.create(
-            session=session, slug="a", name="A", size=3, survey_id="nope", surveys=["westrum"]
+            session=session, slug="a", name="A", size=3, survey_id="nope", known_surveys=["westrum"]
         )
     assert team_service.list_all(session=session) == []
