@@ -9,6 +9,7 @@ from app.auth.commands import create_admin, token_app, user_app
 from app.ballots.commands import member_app, remind
 from app.config import get_settings
 from app.delivery.commands import import_app
+from app.exports.commands import export
 from app.teams.commands import team_app
 
 cli = typer.Typer(
@@ -23,6 +24,7 @@ cli.command("remind")(remind)
 cli.add_typer(user_app, name="user")
 cli.add_typer(token_app, name="token")
 cli.command("create-admin")(create_admin)
+cli.command("export")(export)
 
 
 @cli.command()

@@ -16,6 +16,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
 from app.delivery import routes as delivery_routes
+from app.exports import routes as export_routes
 from app.health import routes as health_routes
 from app.insights import pages as insights_pages
 from app.insights import routes as insights_routes
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(team_routes.pages)
     app.include_router(ballots_routes.router)
     app.include_router(roster_page.pages)
+    app.include_router(export_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: the body limit runs before anything reads the body.
