@@ -31,7 +31,7 @@ CALLERS = ("anon", "member", "manager", "other", "admin", "ingest", "revoked")
 
 # Rows run in this order; the ones that rotate credentials or close the round come last, so
 # earlier rows see the team as created: the API close (200) leaves the page's Close button a
-# 409, and /logout ends every login last. POST /login without its CSRF token is refused (403)
+# 409, and /logout ends every login last. /login sends a logged-in manager on to /teams (303). POST /login without its CSRF token is refused (403)
 # before any password is checked; the ballot API is 403 because team A uses the shared link.
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
@@ -45,7 +45,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("MOUNT", "/static"):                                 (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/privacy"):                                  (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/"):                                         (303, 303, 303, 303, 303, 303, 303),
-    ("GET", "/login"):                                    (200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/login"):                                    (200, 200, 303, 303, 303, 200, 200),
     ("POST", "/login"):                                   (403, 403, 403, 403, 403, 403, 403),
     ("GET", "/p/{team_link}"):                            (404, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/pulse/{team_link}"):                 (404, 200, 200, 200, 200, 200, 200),
@@ -72,6 +72,11 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("POST", "/api/v1/hooks/github/{team_slug}"):         (401, 401, 401, 401, 401, 401, 401),
     ("POST", "/api/v1/hooks/gitlab/{team_slug}"):         (401, 401, 401, 401, 401, 401, 401),
     ("POST", "/api/v1/hooks/pagerduty/{team_slug}"):      (401, 401, 401, 401, 401, 401, 401),
+    ("GET", "/teams/{slug}/export"):                      (303, 303, 200, 403, 200, 303, 303),
+    ("GET", "/api/v1/teams/{slug}/export"):               (401, 401, 200, 403, 200, 401, 401),
+    ("POST", "/teams/{slug}/settings/members"):           (303, 303, 400, 403, 400, 303, 303),
+    ("POST", "/teams/{slug}/settings/members/remove"):    (303, 303, 303, 403, 303, 303, 303),
+    ("POST", "/teams/{slug}/settings/ballots"):           (303, 303, 400, 403, 400, 303, 303),
     ("POST", "/teams/{slug}/settings/pulse-link"):        (303, 303, 303, 403, 303, 303, 303),
     ("POST", "/teams/{slug}/settings/ingest-token"):      (303, 303, 200, 403, 200, 303, 303),
     ("POST", "/teams/{slug}/settings/webhook-secret"):    (303, 303, 303, 403, 303, 303, 303),
