@@ -48,7 +48,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _install_sqlite_hooks(engine)
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10, **kwargs
+        # A request waits up to 30 s for a pooled connection: under a burst on a busy host, 10 s
+        # ran out and the pool's TimeoutError answered 500s (300 concurrent submissions).
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=30,
+        **kwargs,
     )
 
 

@@ -31,7 +31,8 @@ CALLERS = ("anon", "member", "manager", "other", "admin", "ingest", "revoked")
 
 # Rows run in this order; the ones that rotate credentials or close the round come last, so
 # earlier rows see the team as created: the API close (200) leaves the page's Close button a
-# 409, and /logout ends every login last. /login sends a logged-in manager on to /teams (303). POST /login without its CSRF token is refused (403)
+# 409, and /logout ends every login last. /login sends a logged-in manager on to /teams (303).
+# POST /login without its CSRF token is refused (403)
 # before any password is checked; the ballot API is 403 because team A uses the shared link.
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {

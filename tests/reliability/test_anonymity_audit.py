@@ -36,8 +36,8 @@ ALLOWED_LINKS = {
     "comment": {"round"},
 }
 # Every timestamp column of the schema, reviewed: none is on an answer table, none refers to a
-# response. rate_limit.window_start counts submissions per team (hashed key) per minute: it
-# names no response and keeps only the current window, so it orders nothing.
+# response. rate_limit.window_start counts login attempts (hashed keys); submissions are
+# throttled in memory so that no row ever says when answers arrived.
 REVIEWED_TIMESTAMPS = {
     ("rate_limit", "window_start"),
     ("survey_version", "frozen_at"),
@@ -143,7 +143,8 @@ def test_nothing_stored_or_logged_links_an_answer_to_a_person(
     assert len(ids) == 6 and len(comment_ids) == 2
     assert all(uuid.UUID(value).version == 4 for value in ids + comment_ids)
     assert set(ids).isdisjoint(comment_ids), "a comment shares its response's id"
-    # Bucket keys are hashes: no team link, address or agent in them.
+    # Only logins leave rate-limit rows (hashed keys); submissions leave none at all.
+    assert rate_keys and all(key.startswith("login:") for key in rate_keys)
     assert all(link not in key and "10.0.0" not in key for key in rate_keys)
 
     lines = [record.getMessage() for record in caplog.records if record.name != "httpx"]

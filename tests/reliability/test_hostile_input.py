@@ -1,6 +1,7 @@
 """DESIGN §9 hostile input: script payloads render escaped, oversized and deeply nested JSON is
 refused with a 4xx and stores nothing, reverse scoring is an involution."""
 
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -59,6 +60,20 @@ def test_script_payloads_in_team_name_comments_and_survey_text_render_escaped(
                 path: client.get(path)
                 for path in [f"/p/{team.pulse_link}", f"/teams/{team.slug}", "/teams", "/org"]
             }
+            exports = {
+                kind: client.get(f"/teams/{team.slug}/export", params={"format": kind})
+                for kind in ("csv", "json", "md")
+            }
+    # Exports are downloads, never pages a browser would render; the Markdown brief escapes.
+    for kind, export in exports.items():
+        assert export.status_code == 200, (kind, export.text[:300])
+        assert "attachment" in export.headers["content-disposition"], kind
+        assert not export.headers["content-type"].startswith("text/html"), kind
+        assert export.headers["x-content-type-options"] == "nosniff"
+    brief = exports["md"].text
+    assert "alert(1)" in brief, "the comments are missing from the brief"
+    # Markdown escapes with a backslash: no "<" may start a tag a renderer would keep.
+    assert re.search(r"(?<!\\)<", brief) is None
     for path, page in pages.items():
         assert page.status_code == 200, path
         _no_raw_payload(page.text)
