@@ -78,6 +78,10 @@ def serve(
         log_level="info",
         log_config=log_config,
         proxy_headers=False,
+        # Workers answer the supervisor's health pings from a thread while importing the app;
+        # on a busy host that takes longer than uvicorn's 5 s default, and the supervisor then
+        # kills and restarts them forever. 30 s still catches a worker that is really hung.
+        timeout_worker_healthcheck=30,
     )
 
 

@@ -1,6 +1,8 @@
 """Database engine, sessions and the SQLite pragmas that make it safe under concurrency."""
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -48,7 +50,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _install_sqlite_hooks(engine)
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10, **kwargs
+        # A request waits up to 30 s for a pooled connection: under a burst on a busy host, 10 s
+        # ran out and the pool's TimeoutError answered 500s (300 concurrent submissions).
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=30,
+        **kwargs,
     )
 
 
@@ -87,10 +96,38 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_write_session(request: Request) -> Iterator[Session]:
-    """A session for a request that writes: one transaction, committed by the service code."""
-    with Session(writer(request.app.state.engine)) as session:
-        yield session
+# One queue of SQLite writers per event loop (a process serves from one loop; test clients
+# each start their own).
+_sqlite_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sqlite_write_queue() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _sqlite_writers.get(loop)
+    if lock is None:
+        lock = _sqlite_writers[loop] = asyncio.Lock()
+    return lock
+
+
+async def get_write_session(request: Request) -> AsyncIterator[Session]:
+    """A session for a request that writes: one transaction, committed by the service code.
+
+    On SQLite the requests of one process that write take turns here, before asking SQLite for
+    its lock. SQLite's busy handler polls with sleeps of up to 100 ms, so 300 writers queued on
+    busy_timeout alone hand the lock on slowly and the last ones pass the timeout ("database is
+    locked"); an asyncio queue wakes the next writer at once and keeps no worker thread waiting.
+    busy_timeout still orders writers of other processes (CLI, several workers).
+    """
+    engine: Engine = request.app.state.engine
+    if engine.dialect.name != "sqlite":
+        with Session(writer(engine)) as session:
+            yield session
+        return
+    async with _sqlite_write_queue():
+        with Session(writer(engine)) as session:
+            yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

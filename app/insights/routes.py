@@ -29,8 +29,8 @@ def get_trends(
 ) -> trends.TrendsReport:
     """Weekly survey and delivery figures (default: the 26 weeks up to the current one)."""
     now = utcnow()
-    start, end = trends.requested_range(team=team, now=now, start=from_, end=to)
     try:
+        start, end = trends.requested_range(team=team, now=now, start=from_, end=to)
         return trends.team_trends(
             session=session,
             team=team,
@@ -88,8 +88,8 @@ def get_questions(
     """Per week, per question: mean, favorable % and the count at each scale point."""
     now = utcnow()
     settings = request.app.state.settings
-    start, end = trends.requested_range(team=team, now=now, start=from_, end=to)
     try:
+        start, end = trends.requested_range(team=team, now=now, start=from_, end=to)
         mondays = trends.weeks_in_range(start, end)
     except trends.TrendsRangeError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc

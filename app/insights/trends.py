@@ -91,7 +91,11 @@ def requested_range(
     if end is None:
         end = default_end
     if start is None:
-        start = stats.monday_of(end) - timedelta(weeks=DEFAULT_WEEKS - 1)
+        try:
+            start = stats.monday_of(end) - timedelta(weeks=DEFAULT_WEEKS - 1)
+        except OverflowError:
+            # ?to=0001-01-05 has no 26 weeks before it: a 422, not a 500.
+            raise TrendsRangeError(f"'to' ({end}) is too early; give a date after year 1") from None
     return start, end
 
 
@@ -101,14 +105,17 @@ def weeks_in_range(start: date, end: date) -> list[date]:
         raise TrendsRangeError(f"'from' ({start}) is after 'to' ({end})")
     if start.year < EARLIEST_YEAR or end.year > LATEST_YEAR:
         raise TrendsRangeError(f"dates must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
-    first = start + timedelta(days=(7 - start.weekday()) % 7)
     mondays = []
-    monday = first
-    while monday <= end:
-        mondays.append(monday)
-        if len(mondays) > MAX_WEEKS:
-            raise TrendsRangeError(f"the range is longer than {MAX_WEEKS} weeks; ask for less")
-        monday += timedelta(weeks=1)
+    try:
+        monday = start + timedelta(days=(7 - start.weekday()) % 7)
+        while monday <= end:
+            mondays.append(monday)
+            if len(mondays) > MAX_WEEKS:
+                raise TrendsRangeError(f"the range is longer than {MAX_WEEKS} weeks; ask for less")
+            monday += timedelta(weeks=1)
+    except OverflowError:
+        # The calendar ends at 9999-12-31: a range running into it ends there (no 500).
+        pass
     return mondays
 
 
