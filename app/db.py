@@ -1,14 +1,19 @@
 """Database engine, sessions and the SQLite pragmas that make it safe under concurrency."""
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel
+
+log = logging.getLogger("redbutton.db")
 
 # Constraint names must be stable so migrations can find them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -50,13 +55,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _install_sqlite_hooks(engine)
         return engine
     return create_engine(
-        # A request waits up to 30 s for a pooled connection: under a burst on a busy host, 10 s
-        # ran out and the pool's TimeoutError answered 500s (300 concurrent submissions).
+        # A request waits up to 60 s for a pooled connection. Submissions to one round queue on
+        # its row lock (see pulses.service) while holding a connection, so a burst of 300 at
+        # once drains in tens of seconds on a busy host: better a slow answer than a refusal.
         url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=20,
-        pool_timeout=30,
+        pool_timeout=60,
         **kwargs,
     )
 
@@ -90,9 +96,30 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
+@contextmanager
+def request_session(engine: Engine) -> Iterator[Session]:
+    """A session for one request, closed even when the database vanished mid-request.
+
+    Closing rolls back on the connection; if the database went away, that rollback fails after
+    the response (a 503) may already be on its way, and the error would reset the client's
+    connection instead. The dead connection is discarded from the pool instead of raising.
+    """
+    session = Session(engine)
+    try:
+        yield session
+    finally:
+        try:
+            session.close()
+        except DBAPIError as exc:
+            if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                raise
+            log.warning("database connection lost while ending a request; discarded")
+            session.invalidate()
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """A read-mostly session for one request."""
-    with Session(request.app.state.engine) as session:
+    with request_session(request.app.state.engine) as session:
         yield session
 
 
@@ -122,11 +149,11 @@ async def get_write_session(request: Request) -> AsyncIterator[Session]:
     """
     engine: Engine = request.app.state.engine
     if engine.dialect.name != "sqlite":
-        with Session(writer(engine)) as session:
+        with request_session(writer(engine)) as session:
             yield session
         return
     async with _sqlite_write_queue():
-        with Session(writer(engine)) as session:
+        with request_session(writer(engine)) as session:
             yield session
 
 

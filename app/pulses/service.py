@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.clock import utcnow
@@ -154,37 +154,24 @@ def _rewrite_round_in_random_order(*, session: Session, round_id: int) -> None:
     SQL access join a comment to its answers, or rank responses by time. Rewritten together,
     every row of the round carries the latest transaction's xmin and sits in a random order.
     (SQLite has no such column, and its WITHOUT ROWID tables keep rows in random-id order.)
+
+    Each table is moved by one statement inside the server (delete returning, insert in random
+    order), so the cost is a few statements whatever the round's size, with no row travelling
+    to Python and back. The foreign keys are checked at the end of each statement, when the
+    responses are back under the same ids.
     """
-    shuffle = secrets.SystemRandom().shuffle
-    responses = [
-        {"id": response_id, "round_id": round_id}
-        for response_id in session.exec(select(Response.id).where(Response.round_id == round_id))
-    ]
-    answers = [
-        {
-            "response_id": answer.response_id,
-            "question_key": answer.question_key,
-            "round_id": round_id,
-            "value": answer.value,
-            "score": answer.score,
-        }
-        for answer in session.exec(select(Answer).where(Answer.round_id == round_id))
-    ]
-    comments = [
-        {"id": comment.id, "round_id": round_id, "body": comment.body}
-        for comment in session.exec(select(Comment).where(Comment.round_id == round_id))
-    ]
-    session.exec(delete(Answer).where(Answer.round_id == round_id))  # type: ignore[arg-type]
-    session.exec(delete(Comment).where(Comment.round_id == round_id))  # type: ignore[arg-type]
-    session.exec(delete(Response).where(Response.round_id == round_id))  # type: ignore[arg-type]
-    # The ORM's copies of the deleted rows are stale; the rows come back below with equal keys.
+    for table in ("response", "answer", "comment"):
+        session.execute(
+            text(
+                f"WITH moved AS (DELETE FROM {table} WHERE round_id = :round_id RETURNING *) "
+                f"INSERT INTO {table} SELECT * FROM moved ORDER BY random()"
+            ),
+            {"round_id": round_id},
+        )
+    # The ORM's copies of the moved rows are stale; the rows are back with equal keys.
     for stale in list(session.identity_map.values()):
         if isinstance(stale, Response | Answer | Comment):
             session.expunge(stale)
-    for model, rows in ((Response, responses), (Answer, answers), (Comment, comments)):
-        shuffle(rows)
-        if rows:
-            session.exec(insert(model), params=rows)
 
 
 def comments_in_random_order(*, session: Session, round: Round) -> list[str]:

@@ -34,11 +34,6 @@ def _wait_until(check: object, seconds: float = 30) -> None:
         time.sleep(0.25)
 
 
-@pytest.mark.xfail(
-    reason="found by this test, not fixed yet: a connection cut while a page streams its body "
-    "ends in 'response already started' and a reset connection instead of a 503",
-    strict=False,
-)
 def test_database_down_answers_503_and_recovers_without_restart(
     settings: Settings, session: Session, tmp_path: Path
 ) -> None:

@@ -39,14 +39,6 @@ def test_concurrent_submissions_are_each_stored_exactly_once(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    if not settings.is_sqlite:
-        # Found by this test, not fixed yet (owner: pulses): every PostgreSQL submission locks
-        # its round row (FOR UPDATE in submit_response), so 300 at once queue on one row while
-        # holding pooled connections, and on a busy 2-core host some wait past pool_timeout
-        # (503 "database unavailable", seen 19 of 300). Not strict: it passes when the host is idle.
-        request.applymarker(
-            pytest.mark.xfail(reason="submissions serialise on the round row lock", strict=False)
-        )
     team = make_team(session, size=SUBMISSIONS).team
     link = team.pulse_link
     settle(session)
