@@ -25,6 +25,7 @@ install-dev: $(VENV)/.installed-dev
 ## run: install, migrate the SQLite default, load the demo into an empty database, serve
 run: $(VENV)/.installed
 	@export REDBUTTON_ENVIRONMENT=$${REDBUTTON_ENVIRONMENT:-development} && \
+	export REDBUTTON_BASE_URL=$${REDBUTTON_BASE_URL:-http://$(HOST):$(PORT)} && \
 	$(BIN)/redbutton migrate && \
 	$(BIN)/redbutton demo --if-empty && \
 	$(BIN)/redbutton serve --host $(HOST) --port $(PORT)
