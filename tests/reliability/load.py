@@ -1,7 +1,10 @@
 """Firing many anonymous submissions at a live server, each from its own client (cookie jar)."""
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import Engine, text
@@ -20,6 +23,9 @@ class Outcome:
     acknowledged: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     transport_errors: int = 0
+
+
+T = TypeVar("T")
 
 
 def answer_sheet(survey_id: str = "release-pulse") -> dict[str, int]:
@@ -98,3 +104,13 @@ def answers_per_response(engine: Engine) -> set[int]:
             )
         )
         return {int(row[0]) for row in rows}
+
+
+def run_load(load: Coroutine[Any, Any, T]) -> T:
+    """Run a load coroutine to completion on its own event loop, in its own thread.
+
+    Browser tests earlier in the session leave Playwright's event loop running in the main
+    thread, where asyncio.run() refuses to start a second one.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, load).result()

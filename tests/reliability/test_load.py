@@ -1,7 +1,6 @@
 """DESIGN §9 under load and a crash: concurrent submissions never get lost or fail with
 "database is locked", and a server killed mid-load has stored every response it acknowledged."""
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tests.reliability.load import (
     count,
     fire,
     fire_until_killed,
+    run_load,
     stored_markers,
 )
 
@@ -46,7 +46,7 @@ def test_concurrent_submissions_are_each_stored_exactly_once(
         settings, tmp_path / "server.log", workers=_workers(settings), extra_env=LOAD_ENV
     )
     try:
-        outcome = asyncio.run(fire(server.url, link, SUBMISSIONS))
+        outcome = run_load(fire(server.url, link, SUBMISSIONS))
         log = server.log()
     finally:
         server.stop()
@@ -74,7 +74,7 @@ def test_a_server_killed_mid_load_kept_every_acknowledged_response(
     settle(session)
     server = LiveServer(settings, tmp_path / "first.log", workers=1, extra_env=LOAD_ENV)
     try:
-        outcome = asyncio.run(
+        outcome = run_load(
             fire_until_killed(
                 server.url, link, concurrency=30, kill_after=120, kill=server.process.kill
             )
@@ -94,7 +94,7 @@ def test_a_server_killed_mid_load_kept_every_acknowledged_response(
 
     restarted = LiveServer(settings, tmp_path / "second.log", workers=1, extra_env=LOAD_ENV)
     try:
-        after = asyncio.run(fire(restarted.url, link, 10, prefix="after"))
+        after = run_load(fire(restarted.url, link, 10, prefix="after"))
     finally:
         restarted.stop()
     assert sorted(set(after.statuses)) == [201], "the restarted server does not take answers"
