@@ -1,8 +1,6 @@
 """Database engine, sessions and the SQLite pragmas that make it safe under concurrency."""
 
-import asyncio
 import logging
-import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +10,8 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel
+
+from app.write_queue import write_queue
 
 log = logging.getLogger("redbutton.db")
 
@@ -49,7 +49,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # Connections are kept, not closed after each request: closing the last
             # connection of a WAL database checkpoints and syncs it, which cost a file-backed
             # request about 13 ms (see bench/RESULTS.md). Enough for the request threadpool.
-            **({} if ":memory:" in url else {"pool_size": 8, "max_overflow": 32}),
+            # Last in, first out: the few connections in steady use keep their page cache warm
+            # instead of every request taking the coldest one.
+            **(
+                {}
+                if ":memory:" in url
+                else {"pool_size": 8, "max_overflow": 32, "pool_use_lifo": True}
+            ),
             **kwargs,
         )
         _install_sqlite_hooks(engine)
@@ -78,6 +84,10 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: an acknowledged answer survives a crash of the process and of the machine.
         cursor.execute("PRAGMA synchronous=FULL")
+        # Read the file through memory mapping and keep 32 MiB of pages per connection: dashboards
+        # over years of answers read the same index pages again and again.
+        cursor.execute("PRAGMA mmap_size=1073741824")
+        cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -94,6 +104,12 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 def writer(engine: Engine) -> Engine:
     """The same pool, but every transaction begins ready to write."""
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def is_writing(session: Session) -> bool:
+    """Whether this session's transactions begin ready to write (it holds the write turn)."""
+    bind = session.get_bind()
+    return isinstance(bind, Engine) and bool(bind.get_execution_options().get(WRITE_OPTION))
 
 
 @contextmanager
@@ -123,38 +139,33 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-# One queue of SQLite writers per event loop (a process serves from one loop; test clients
-# each start their own).
-_sqlite_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _sqlite_write_queue() -> asyncio.Lock:
-    loop = asyncio.get_running_loop()
-    lock = _sqlite_writers.get(loop)
-    if lock is None:
-        lock = _sqlite_writers[loop] = asyncio.Lock()
-    return lock
-
-
 async def get_write_session(request: Request) -> AsyncIterator[Session]:
     """A session for a request that writes: one transaction, committed by the service code.
 
-    On SQLite the requests of one process that write take turns here, before asking SQLite for
-    its lock. SQLite's busy handler polls with sleeps of up to 100 ms, so 300 writers queued on
-    busy_timeout alone hand the lock on slowly and the last ones pass the timeout ("database is
-    locked"); an asyncio queue wakes the next writer at once and keeps no worker thread waiting.
-    busy_timeout still orders writers of other processes (CLI, several workers).
+    On SQLite the writers of one process take turns first (app.write_queue), before asking
+    SQLite for its lock.
     """
     engine: Engine = request.app.state.engine
-    if engine.dialect.name != "sqlite":
+    queue = write_queue(engine)
+    if queue is None:
         with request_session(writer(engine)) as session:
             yield session
         return
-    async with _sqlite_write_queue():
+    async with queue.turn():
         with request_session(writer(engine)) as session:
             yield session
+
+
+@contextmanager
+def write_session_blocking(engine: Engine) -> Iterator[Session]:
+    """A writing session for code on a worker thread, after its turn in the write queue."""
+    queue = write_queue(engine)
+    if queue is None:
+        with request_session(writer(engine)) as session:
+            yield session
+        return
+    with queue.turn_blocking(), request_session(writer(engine)) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
