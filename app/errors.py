@@ -11,6 +11,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.group_commit import ShuttingDownError
+
 log = logging.getLogger("redbutton.errors")
 
 DATABASE_DOWN = "The database is unavailable right now; nothing was changed. Please retry shortly."
@@ -63,6 +65,11 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
             headers={"Retry-After": "5"},
         )
     return JSONResponse({"detail": DATABASE_DOWN}, status_code=503, headers={"Retry-After": "5"})
+
+
+async def shutting_down(request: Request, exc: Exception) -> Response:
+    """503 for a write that arrives while the server stops: nothing was stored, try again."""
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -146,3 +153,4 @@ def install(app: FastAPI) -> None:
     # Every pooled connection busy for pool_timeout: the database is unavailable to us (503).
     app.add_exception_handler(PoolTimeout, database_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ShuttingDownError, shutting_down)

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from app import errors
 from app.access_log import AccessLogMiddleware
@@ -17,10 +18,12 @@ from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine
 from app.delivery import routes as delivery_routes
 from app.exports import routes as export_routes
+from app.group_commit import GroupCommitter
 from app.health import routes as health_routes
 from app.insights import pages as insights_pages
 from app.insights import routes as insights_routes
 from app.pulses import routes as pulses_routes
+from app.pulses.link_cache import PulseLinkCache
 from app.pulses.startup import load_and_check_surveys
 from app.pulses.throttle import SubmissionThrottle
 from app.security_headers import SecurityHeadersMiddleware
@@ -39,7 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        committer.open()
         yield
+        # Requests in flight have finished: their writes are committed, and later ones refused.
+        await run_in_threadpool(committer.close)
         engine.dispose()
 
     app = FastAPI(
@@ -50,8 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    committer = app.state.committer = GroupCommitter(engine)
     app.state.surveys = surveys
     app.state.submission_throttle = SubmissionThrottle(limit=settings.submit_rate_limit)
+    app.state.pulse_links = PulseLinkCache()
 
     errors.install(app)
     app.include_router(health_routes.router)

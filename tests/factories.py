@@ -18,7 +18,7 @@ from app.delivery import service as delivery_service
 from app.delivery.models import Deployment, DeploymentIn, Incident, IncidentIn
 from app.pulses import rounds as round_service
 from app.pulses import service as pulse_service
-from app.pulses.models import Response, Round
+from app.pulses.models import Round
 from app.pulses.surveys import Survey, load_surveys
 from app.teams import service as team_service
 from app.teams import tokens
@@ -111,8 +111,8 @@ def make_responses(
     *,
     answers: Mapping[str, int] | Sequence[Mapping[str, int]] | None = None,
     comments: Sequence[str] = (),
-) -> list[Response]:
-    """n responses stored through submit_response, even in a round that has closed.
+) -> list[str]:
+    """n responses stored through submit_response, even in a round that has closed; their ids.
 
     Every question is answered with the scale's max unless `answers` says otherwise: one mapping
     for all n responses, or a list of n mappings (one per response); a mapping may name only

@@ -1,5 +1,7 @@
 """Freezing survey versions: once answered, a version's text never changes under its answers."""
 
+from functools import lru_cache
+
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -84,7 +86,17 @@ def check_frozen_surveys(*, session: Session, surveys: dict[str, Survey]) -> Non
 
 def survey_of_round(*, session: Session, round: Round) -> Survey:
     """The survey exactly as this round was answered with (from its frozen snapshot)."""
-    version = session.get(SurveyVersion, round.survey_version_id)
-    if version is None:  # the foreign key makes this impossible short of manual deletion
+    content = session.exec(
+        select(SurveyVersion.content).where(SurveyVersion.id == round.survey_version_id)
+    ).first()
+    if content is None:  # the foreign key makes this impossible short of manual deletion
         raise LookupError(f"round {round.period} has no survey snapshot")
-    return Survey.model_validate_json(version.content)
+    return parse_snapshot(content)
+
+
+@lru_cache(maxsize=64)
+def parse_snapshot(content: str) -> Survey:
+    """The survey of a frozen snapshot's JSON text."""
+    # Every answer sheet is checked against its round's survey: parsed once per snapshot text,
+    # not once per request. Surveys are frozen models, so sharing one is safe.
+    return Survey.model_validate_json(content)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.pulses.freezing import freeze_survey
-from app.pulses.models import Round
+from app.pulses.models import Round, SurveyVersion
 from app.pulses.surveys import Survey
 from app.teams.models import Team
 
@@ -74,6 +75,42 @@ def get_round(*, session: Session, team: Team, period: str) -> Round | None:
     return session.exec(
         select(Round).where(Round.team_id == team.id).where(Round.period == period)
     ).first()
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """What a pulse link leads to: the team, and its current round with its survey snapshot
+    when that round exists already."""
+
+    team: Team
+    round: Round | None
+    snapshot: str | None
+
+
+def find_by_pulse_link(*, session: Session, link: str, now: datetime) -> LinkTarget | None:
+    """The team of this shared link with its current round, in one query; None if unknown.
+
+    The current round is the team's earliest round whose period has not ended: no later round
+    can exist yet, so it is this period's round if it was created, else the round is None.
+    """
+    row = session.exec(
+        select(Team, Round, SurveyVersion.content)
+        .outerjoin(
+            Round,
+            and_(col(Round.team_id) == Team.id, col(Round.closes_at) > now),
+        )
+        .outerjoin(SurveyVersion, col(SurveyVersion.id) == Round.survey_version_id)
+        .where(Team.pulse_link == link)
+        .order_by(col(Round.closes_at))
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    team, round_, snapshot = row
+    period = period_for(cadence=team.cadence, timezone=team.timezone, now=now)
+    if round_ is None or round_.period != period.label:
+        return LinkTarget(team=team, round=None, snapshot=None)
+    return LinkTarget(team=team, round=round_, snapshot=snapshot)
 
 
 def current_round(*, session: Session, team: Team, survey: Survey, now: datetime) -> Round:

@@ -6,6 +6,8 @@ already answered (409), invalid answers (422), stored (201 / thank-you page).
 """
 
 import re
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -13,18 +15,21 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from app.ballots import service as ballot_service
 from app.ballots.schemas import BallotIn
 from app.clock import utcnow
 from app.config import Settings
-from app.db import WriteSessionDep
+from app.db import SessionDep, is_writing, request_session, write_session_blocking
+from app.group_commit import GroupCommitter, RowLock
 from app.pulses import cookies, rounds, service
+from app.pulses.freezing import parse_snapshot
+from app.pulses.link_cache import PulseLinkCache
 from app.pulses.models import Round
 from app.pulses.surveys import RESERVED_KEYS, Survey
 from app.pulses.throttle import SubmissionThrottle
-from app.teams import service as team_service
 from app.teams.models import Team
 from app.templating import templates
 
@@ -42,7 +47,7 @@ ALREADY_ANSWERED = "You have already answered this round. Thank you! The next ro
 INTEGER = re.compile(r"^[+-]?\d{1,9}$")
 
 
-def throttle_submissions(team_link: str, request: Request) -> None:
+async def throttle_submissions(team_link: str, request: Request) -> None:
     """429 once too many submissions came through this link this minute (nothing is stored)."""
     throttle: SubmissionThrottle = request.app.state.submission_throttle
     wait = throttle.retry_after(team_link)
@@ -75,35 +80,65 @@ class PulseContext:
 
 
 def pulse_context(*, request: Request, session: Session, team_link: str) -> PulseContext:
-    """The team, its current round (created on first use) and the round's survey; 404 if unknown."""
-    team = team_service.get_by_pulse_link(session=session, link=team_link)
-    if team is None:
-        raise HTTPException(status_code=404, detail=UNKNOWN_LINK)
+    """The team, its current round (created on first use) and the round's survey; 404 if unknown.
+
+    Reads only, in the request's own session; a round that does not exist yet is created in a
+    short writing transaction of its own (once per team and period).
+    """
     now = utcnow()
-    file_survey: Survey | None = request.app.state.surveys.get(team.survey_id)
-    if file_survey is None:
-        period = rounds.period_for(cadence=team.cadence, timezone=team.timezone, now=now)
-        round_ = rounds.get_round(session=session, team=team, period=period.label)
-        if round_ is None:
+    found = rounds.find_by_pulse_link(session=session, link=team_link, now=now)
+    if found is None:
+        raise HTTPException(status_code=404, detail=UNKNOWN_LINK)
+    team, round_ = found.team, found.round
+    if round_ is not None and found.snapshot is not None:
+        survey = parse_snapshot(found.snapshot)
+    else:
+        file_survey: Survey | None = request.app.state.surveys.get(team.survey_id)
+        if file_survey is None:
             raise HTTPException(
                 status_code=503,
                 detail=f"This team's survey {team.survey_id!r} is not installed on the server; "
                 "please tell an administrator.",
             )
-    else:
-        try:
-            round_ = rounds.current_round(session=session, team=team, survey=file_survey, now=now)
-        except service.SurveyFrozenError as exc:
-            raise HTTPException(status_code=503, detail=str(exc)) from exc
+        with ExitStack() as stack:
+            # A caller already writing (the ballot pages) creates it in its own transaction.
+            writing = session
+            if not is_writing(session):
+                writing = stack.enter_context(write_session_blocking(request.app.state.engine))
+            try:
+                round_ = rounds.current_round(
+                    session=writing, team=team, survey=file_survey, now=now
+                )
+            except service.SurveyFrozenError as exc:
+                raise HTTPException(status_code=503, detail=str(exc)) from exc
+            survey = service.survey_of_round(session=writing, round=round_)
     settings: Settings = request.app.state.settings
     return PulseContext(
         team=team,
         round=round_,
-        survey=service.survey_of_round(session=session, round=round_),
+        survey=survey,
         settings=settings,
-        open=rounds.is_open(round_, utcnow()),
+        open=rounds.is_open(round_, now),
         answered=cookies.has_answered(request=request, settings=settings, round=round_),
     )
+
+
+def store(
+    request: Request,
+    session: Session,
+    job: Callable[[Session], object],
+    round: Round,
+    *,
+    isolated: bool = True,
+) -> None:
+    """Write through the process's group committer, holding the round for the batch.
+
+    The request's reading session hands its connection back first: dozens of requests waiting
+    for one commit must not hold every pooled connection while the committer needs one.
+    """
+    committer: GroupCommitter = request.app.state.committer
+    session.close()
+    committer.run(job, lock=_round_lock(round), isolated=isolated)
 
 
 def _render_form(
@@ -141,7 +176,7 @@ def _render_form(
 
 
 @router.get("/p/{team_link}", response_class=HTMLResponse, include_in_schema=False)
-def pulse_form(team_link: str, request: Request, session: WriteSessionDep) -> HTMLResponse:
+def pulse_form(team_link: str, request: Request, session: SessionDep) -> HTMLResponse:
     """The answer form for the team's current round."""
     pulse = pulse_context(request=request, session=session, team_link=team_link)
     return _render_form(request, pulse)
@@ -176,7 +211,7 @@ def _form_answers(form: FormData) -> dict[str, object]:
 def submit_form(
     team_link: str,
     request: Request,
-    session: WriteSessionDep,
+    session: SessionDep,
     form: Annotated[FormData, Depends(read_form)],
 ) -> HTMLResponse:
     """Store the posted answers and thank the member, or show the form again with what to fix."""
@@ -207,13 +242,10 @@ def submit_form(
             comment=comment,
         )
     try:
-        service.submit_response(
-            session=session,
-            round=pulse.round,
-            survey=pulse.survey,
-            answers=answers,
-            comment=comment,
+        response = service.prepare_submission(
+            round=pulse.round, survey=pulse.survey, answers=answers, comment=comment
         )
+        store(request, session, response, pulse.round, isolated=False)
     except service.SubmissionError as exc:
         return _render_form(
             request,
@@ -288,7 +320,7 @@ def _problem(status_code: int, detail: str) -> JSONResponse:
 
 
 @router.get("/api/v1/pulse/{team_link}", response_model=RoundOut)
-def pulse_round(team_link: str, request: Request, session: WriteSessionDep) -> RoundOut:
+def pulse_round(team_link: str, request: Request, session: SessionDep) -> RoundOut:
     """The team's current round and its questions (open to whoever holds the link)."""
     pulse = pulse_context(request=request, session=session, team_link=team_link)
     return RoundOut(
@@ -318,54 +350,111 @@ def pulse_round(team_link: str, request: Request, session: WriteSessionDep) -> R
         422: {"description": "missing, unknown or out-of-range answers, or a too long comment"},
     },
 )
-def submit_api(
-    team_link: str, body: ResponseIn, request: Request, session: WriteSessionDep
-) -> Response:
+async def submit_api(team_link: str, body: ResponseIn, request: Request) -> Response:
     """Store one anonymous response; sets the round cookie that refuses a second one."""
-    pulse = pulse_context(request=request, session=session, team_link=team_link)
-    # Personal ballots replace the round cookie: one blind-signed ballot per member and round.
-    personal = pulse.team.ballots == "personal"
-    if personal and body.ballot is None:
-        return _problem(403, PERSONAL_BALLOTS)
-    if not pulse.open:
-        return _problem(409, _closed_message(pulse.round))
-    if pulse.answered and not personal:
+    links: PulseLinkCache = request.app.state.pulse_links
+    target = links.get(team_link, now=utcnow())
+    if target is None:
+        return await run_in_threadpool(_submit_after_reading, request, team_link, body)
+    # The usual case while a team answers: link, round and survey are known to this process,
+    # and the committer checks them again as it writes. No query, no worker thread.
+    settings: Settings = request.app.state.settings
+    if cookies.has_answered(request=request, settings=settings, round=target.round):
         return _problem(409, ALREADY_ANSWERED)
+    committer: GroupCommitter = request.app.state.committer
     try:
-        if personal and body.ballot is not None:
-            ballot_service.spend(
-                session=session,
-                round_=pulse.round,
-                token=body.ballot.token_bytes(),
-                signature=body.ballot.signature_bytes(),
-            )
-        service.submit_response(
-            session=session,
-            round=pulse.round,
-            survey=pulse.survey,
+        response = service.prepare_submission(
+            round=target.round,
+            survey=target.survey,
             answers=body.answers,
             comment=body.comment,
+            through_link=team_link,
         )
+        await committer.submit(response, lock=_round_lock(target.round), isolated=False)
     except service.SubmissionError as exc:
-        session.rollback()  # nor is the ballot spent
-        return JSONResponse(
-            {
-                "detail": "The answers are not valid.",
-                "errors": [
-                    {"field": field, "message": message} for field, message in exc.errors.items()
-                ],
-            },
-            status_code=422,
-        )
+        return _invalid_answers(exc)
     except service.RoundClosedError as exc:
+        links.forget(team_link)
         return _problem(409, str(exc))
-    except (ballot_service.SpentBallotError, ballot_service.RoundClosedError) as exc:
-        session.rollback()
-        return _problem(409, str(exc))
-    except ballot_service.BallotError as exc:
-        session.rollback()
-        return _problem(403, str(exc))
-    result = JSONResponse({"round": pulse.round.period}, status_code=201)
+    except service.LinkChangedError:
+        # Rotated, or moved to personal ballots: read it afresh and answer as that requires.
+        links.forget(team_link)
+        return await run_in_threadpool(_submit_after_reading, request, team_link, body)
+    return _stored(target.round, settings, personal=False)
+
+
+def _submit_after_reading(request: Request, team_link: str, body: ResponseIn) -> Response:
+    """The submission when the link is not remembered, or the team uses personal ballots."""
+    with request_session(request.app.state.engine) as session:
+        pulse = pulse_context(request=request, session=session, team_link=team_link)
+        # Personal ballots replace the round cookie: one blind-signed ballot per member and round.
+        personal = pulse.team.ballots == "personal"
+        if personal and body.ballot is None:
+            return _problem(403, PERSONAL_BALLOTS)
+        if not pulse.open:
+            return _problem(409, _closed_message(pulse.round))
+        if not personal:
+            links: PulseLinkCache = request.app.state.pulse_links
+            links.remember(
+                team_link, team=pulse.team, round=pulse.round, survey=pulse.survey, now=utcnow()
+            )
+        if pulse.answered and not personal:
+            return _problem(409, ALREADY_ANSWERED)
+        ballot = body.ballot if personal else None
+        try:
+            response = service.prepare_submission(
+                round=pulse.round,
+                survey=pulse.survey,
+                answers=body.answers,
+                comment=body.comment,
+                through_link=None if personal else team_link,
+            )
+
+            def spend_and_store(writing: Session) -> None:
+                # One transaction: a ballot is spent exactly when its answers are stored.
+                if ballot is not None:
+                    ballot_service.spend(
+                        session=writing,
+                        round_=pulse.round,
+                        token=ballot.token_bytes(),
+                        signature=ballot.signature_bytes(),
+                    )
+                response(writing)
+
+            store(request, session, spend_and_store, pulse.round, isolated=ballot is not None)
+        except service.SubmissionError as exc:
+            # Nothing was written, nor the ballot spent.
+            return _invalid_answers(exc)
+        except (service.RoundClosedError, ballot_service.SpentBallotError) as exc:
+            return _problem(409, str(exc))
+        except ballot_service.RoundClosedError as exc:
+            return _problem(409, str(exc))
+        except service.LinkChangedError:
+            return _problem(404, UNKNOWN_LINK)
+        except ballot_service.BallotError as exc:
+            return _problem(403, str(exc))
+        return _stored(pulse.round, pulse.settings, personal=personal)
+
+
+def _round_lock(round: Round) -> RowLock:
+    assert round.id is not None
+    return RowLock(table=service.ROUND_TABLE, key=round.id)
+
+
+def _invalid_answers(exc: service.SubmissionError) -> JSONResponse:
+    return JSONResponse(
+        {
+            "detail": "The answers are not valid.",
+            "errors": [
+                {"field": field, "message": message} for field, message in exc.errors.items()
+            ],
+        },
+        status_code=422,
+    )
+
+
+def _stored(round: Round, settings: Settings, *, personal: bool) -> JSONResponse:
+    result = JSONResponse({"round": round.period}, status_code=201)
     if not personal:
-        cookies.mark_answered(response=result, settings=pulse.settings, round=pulse.round)
+        cookies.mark_answered(response=result, settings=settings, round=round)
     return result

@@ -6,29 +6,35 @@ id and the round; answers keyed by that id; the comment in its own row keyed by 
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlalchemy import Table, text
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from app.clock import utcnow
+from app.group_commit import batch_keys, before_commit, in_batch
 from app.pulses.freezing import (
     SurveyFrozenError,
     check_frozen_surveys,
     freeze_survey,
     survey_of_round,
 )
-from app.pulses.models import Answer, Comment, Response, Round
+from app.pulses.models import Answer, Comment, Response, Round, random_id
 from app.pulses.rounds import is_open
 from app.pulses.surveys import Survey
+from app.teams.models import Team
 
 __all__ = [
+    "LinkChangedError",
     "RoundClosedError",
     "SubmissionError",
     "SurveyFrozenError",
     "check_frozen_surveys",
     "comments_in_random_order",
     "freeze_survey",
+    "prepare_submission",
     "submit_response",
     "survey_of_round",
     "validate_submission",
@@ -47,6 +53,10 @@ class SubmissionError(ValueError):
 
 class RoundClosedError(ValueError):
     """The round no longer takes answers."""
+
+
+class LinkChangedError(ValueError):
+    """The shared link was replaced, or the team moved to personal ballots, since it was read."""
 
 
 def validate_submission(
@@ -101,52 +111,196 @@ def submit_response(
     comment: str | None,
     now: datetime | None = None,
     commit: bool = True,
-) -> Response:
+) -> str:
     """Validate and store one anonymous response in one transaction; nothing is stored on error.
 
-    With commit=False the caller owns the transaction (bulk loads such as the demo).
+    Returns the response's random id. With commit=False the caller owns the transaction (bulk
+    loads such as the demo). Requests go through `prepare_submission` and the group committer
+    instead, so that many answers share one commit.
     """
     if not is_open(round, now or utcnow()):
         raise RoundClosedError(f"The {round.period} round is closed and no longer takes answers.")
-    values, text = validate_submission(survey=survey, answers=answers, comment=comment)
-    assert round.id is not None
-    round_id = round.id
-    response = Response(round_id=round_id)
+    store = prepare_submission(round=round, survey=survey, answers=answers, comment=comment)
     try:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        if postgres:
-            # Submissions to one round queue here, so the rewrite below sees every row.
-            session.exec(select(Round.id).where(Round.id == round_id).with_for_update()).one()
-        session.add(response)
-        # No ORM relationship orders the inserts, so the parent row goes first explicitly.
-        session.flush()
-        for question in survey.questions:
-            value = values[question.key]
-            session.add(
-                Answer(
-                    response_id=response.id,
-                    question_key=question.key,
-                    round_id=round_id,
-                    value=value,
-                    score=survey.scale.score(value, reverse=question.reverse),
-                )
-            )
-        if text is not None:
-            # Its own row with its own random id, keyed by round only (invariant 2).
-            session.add(Comment(round_id=round_id, body=text))
-        session.flush()
-        if postgres:
-            _rewrite_round_in_random_order(session=session, round_id=round_id)
+        response_id = store(session, now=now)
         if commit:
             session.commit()
     except BaseException:
         session.rollback()
         raise
-    return response
+    return response_id
 
 
-def _rewrite_round_in_random_order(*, session: Session, round_id: int) -> None:
-    """Rewrite all the round's anonymous rows, shuffled, in this one transaction (PostgreSQL).
+class StoreResponse:
+    """A validated answer sheet, ready to be written by `store(session)` in any transaction."""
+
+    def __init__(
+        self,
+        *,
+        round_id: int,
+        survey: Survey,
+        values: dict[str, int],
+        text: str | None,
+        through_link: str | None = None,
+    ) -> None:
+        self.round_id = round_id
+        self.survey = survey
+        self.values = values
+        self.text = text
+        # The shared link the answers came through, when they must still be taking answers
+        # through it (the link may have been rotated, or the team moved to personal ballots).
+        self.through_link = through_link
+
+    def __call__(self, session: Session, *, now: datetime | None = None) -> str:
+        """Write the response, its answers and the comment; RoundClosedError if it has closed.
+
+        The round is read again inside the writing transaction (on PostgreSQL with its row
+        locked), so a round a manager closed a moment ago takes nothing more. In a group commit
+        the rows of every response of the batch are inserted together, one statement per table,
+        just before the commit; nothing is written before the round is known to be open.
+        """
+        round_id = self.round_id
+        _check_round(session, round_id, now or utcnow(), through_link=self.through_link)
+        response_id = random_id()
+        rows = _pending_rows(session)
+        rows.responses.append({"id": response_id, "round_id": round_id})
+        scale = self.survey.scale
+        rows.answers.extend(
+            {
+                "response_id": response_id,
+                "question_key": question.key,
+                "round_id": round_id,
+                "value": self.values[question.key],
+                "score": scale.score(self.values[question.key], reverse=question.reverse),
+            }
+            for question in self.survey.questions
+        )
+        if self.text is not None:
+            # Its own row with its own random id, keyed by round only (invariant 2).
+            rows.comments.append({"id": random_id(), "round_id": round_id, "body": self.text})
+        before_commit(session, _PENDING_ROWS, lambda: _write_pending_rows(session))
+        return response_id
+
+
+ROUND_TABLE: Table = Round.__table__  # type: ignore[attr-defined]
+_PENDING_ROWS = "redbutton.pending_response_rows"
+_ROUND_STATE = "redbutton.round_state"
+
+
+@dataclass
+class _Rows:
+    responses: list[dict[str, object]] = field(default_factory=list)
+    answers: list[dict[str, object]] = field(default_factory=list)
+    comments: list[dict[str, object]] = field(default_factory=list)
+
+
+def _pending_rows(session: Session) -> _Rows:
+    rows: _Rows | None = session.info.get(_PENDING_ROWS)
+    if rows is None:
+        rows = session.info[_PENDING_ROWS] = _Rows()
+    return rows
+
+
+# The batch's rows go straight to the driver (executemany): the statements are fixed, and the
+# SQL expression layer would cost more than the inserts themselves in a burst of answers.
+_INSERTS = (
+    ("response", ("id", "round_id")),
+    ("answer", ("response_id", "question_key", "round_id", "value", "score")),
+    ("comment", ("id", "round_id", "body")),
+)
+
+
+def _insert_sql(dialect: str, table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join(f"%({c})s" if dialect == "postgresql" else f":{c}" for c in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def _write_pending_rows(session: Session) -> None:
+    """Insert the responses waiting in this transaction; on PostgreSQL, shuffle their rounds."""
+    rows: _Rows | None = session.info.pop(_PENDING_ROWS, None)
+    if rows is None:
+        return
+    connection = session.connection()
+    dialect = connection.dialect.name
+    # Parents first: answers refer to their response.
+    for (table, columns), values in zip(
+        _INSERTS, (rows.responses, rows.answers, rows.comments), strict=True
+    ):
+        if values:
+            connection.exec_driver_sql(_insert_sql(dialect, table, columns), values)
+    if dialect == "postgresql":
+        round_ids = sorted({int(str(row["round_id"])) for row in rows.responses})
+        _rewrite_rounds_in_random_order(session=session, round_ids=round_ids)
+
+
+@dataclass(frozen=True)
+class _RoundState:
+    period: str
+    closes_at: datetime
+    closed_early_at: datetime | None
+    team_link: str
+    ballots: str
+
+
+def _check_round(
+    session: Session, round_id: int, now: datetime, *, through_link: str | None
+) -> None:
+    """RoundClosedError unless the round takes answers (LinkChangedError unless it takes them
+    through `through_link`), read in this writing transaction.
+
+    In a group commit the rounds of the whole batch are read at once, and stay as read: the
+    batch holds them (PostgreSQL: their rows locked; SQLite: the database's write lock).
+    """
+    known: dict[int, _RoundState] = (
+        session.info.setdefault(_ROUND_STATE, {}) if in_batch(session) else {}
+    )
+    if round_id not in known:
+        wanted = set(batch_keys(session, ROUND_TABLE)) | {round_id}
+        state = (
+            sa_select(
+                col(Round.id),
+                col(Round.period),
+                col(Round.closes_at),
+                col(Round.closed_early_at),
+                col(Team.pulse_link),
+                col(Team.ballots),
+            )
+            .join(Team, col(Team.id) == Round.team_id)
+            .where(col(Round.id).in_(sorted(wanted)))
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            # Submissions to one round queue here, so the rewrite before commit sees every row.
+            state = state.order_by(col(Round.id)).with_for_update(of=ROUND_TABLE)
+        for id_, *fields in session.execute(state):
+            assert id_ is not None
+            known[id_] = _RoundState(*fields)
+    found = known[round_id]
+    if through_link is not None and (found.team_link != through_link or found.ballots != "link"):
+        raise LinkChangedError(
+            "This pulse link no longer takes answers: ask your team lead for the current link."
+        )
+    if found.closed_early_at is not None or now >= found.closes_at:
+        raise RoundClosedError(f"The {found.period} round is closed and no longer takes answers.")
+
+
+def prepare_submission(
+    *,
+    round: Round,
+    survey: Survey,
+    answers: Mapping[str, object],
+    comment: str | None,
+    through_link: str | None = None,
+) -> StoreResponse:
+    """Check the answers (SubmissionError naming every wrong field) and return what stores them."""
+    values, text = validate_submission(survey=survey, answers=answers, comment=comment)
+    assert round.id is not None
+    return StoreResponse(
+        round_id=round.id, survey=survey, values=values, text=text, through_link=through_link
+    )
+
+
+def _rewrite_rounds_in_random_order(*, session: Session, round_ids: list[int]) -> None:
+    """Rewrite all these rounds' anonymous rows, shuffled, in this one transaction (PostgreSQL).
 
     PostgreSQL stamps every row with the id of the transaction that wrote it (xmin) and keeps
     rows in the order they were written. Left alone, a comment would carry the same xmin as the
@@ -156,17 +310,18 @@ def _rewrite_round_in_random_order(*, session: Session, round_id: int) -> None:
     (SQLite has no such column, and its WITHOUT ROWID tables keep rows in random-id order.)
 
     Each table is moved by one statement inside the server (delete returning, insert in random
-    order), so the cost is a few statements whatever the round's size, with no row travelling
-    to Python and back. The foreign keys are checked at the end of each statement, when the
-    responses are back under the same ids.
+    order), so the cost is three statements however many rounds and rows, with no row
+    travelling to Python and back. The foreign keys are checked at the end of each statement,
+    when the responses are back under the same ids. The answers committed together in a group
+    commit rewrite their rounds once, just before the commit.
     """
     for table in ("response", "answer", "comment"):
         session.execute(
             text(
-                f"WITH moved AS (DELETE FROM {table} WHERE round_id = :round_id RETURNING *) "
+                f"WITH moved AS (DELETE FROM {table} WHERE round_id = ANY(:round_ids) RETURNING *) "
                 f"INSERT INTO {table} SELECT * FROM moved ORDER BY random()"
             ),
-            {"round_id": round_id},
+            {"round_ids": round_ids},
         )
     # The ORM's copies of the moved rows are stale; the rows are back with equal keys.
     for stale in list(session.identity_map.values()):

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import Session
 
 from app.clock import utcnow
-from app.pulses.models import Response
 from app.teams.models import Team
 from tests.factories import (
     make_api_token,
@@ -69,7 +68,7 @@ def build_retro(session: Session) -> Retro:
     """
     team = make_team(session, name="Payments", size=8).team
     now = utcnow()
-    responses: list[Response] = []
+    responses: list[str] = []
 
     six = make_round(session, team, now=now - timedelta(weeks=6))
     responses += make_responses(
@@ -129,5 +128,5 @@ def build_retro(session: Session) -> Retro:
         suppressed_week=five.starts_on,
         open_week=current.starts_on,
         incident_week=four.starts_on,
-        response_ids=tuple(str(r.id) for r in responses),
+        response_ids=tuple(responses),
     )

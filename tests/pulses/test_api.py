@@ -5,8 +5,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.clock import utcnow
 from app.config import Settings
 from app.pulses import cookies
+from app.pulses import rounds as round_service
+from app.teams import service as team_service
 from tests.factories import make_round, shipped_surveys
 from tests.pulses.test_pages import KEYS, Stored, new_team, stored
 
@@ -152,3 +155,68 @@ def test_the_endpoints_are_documented_in_openapi(client: TestClient) -> None:
     assert "/api/v1/pulse/{team_link}" in paths
     post = paths["/api/v1/pulse/{team_link}/responses"]["post"]
     assert {"201", "404", "409", "413", "422"} <= set(post["responses"])
+
+
+# --- what a process remembers of a link never outlives a change -----------------------------
+
+
+def _answer(app: object, url: str, value: int = 3) -> int:
+    """POST one answer sheet as a new browser; the status code."""
+    with TestClient(app) as browser:  # type: ignore[arg-type]
+        status: int = browser.post(url, json={"answers": sheet(value)}).status_code
+    return status
+
+
+def test_a_rotated_link_takes_nothing_even_while_the_process_remembers_it(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    team = new_team(session)
+    old = f"/api/v1/pulse/{team.pulse_link}/responses"
+    assert client.post(old, json={"answers": sheet()}).status_code == 201
+    assert client.app.state.pulse_links.get(team.pulse_link, now=utcnow()) is not None  # type: ignore[attr-defined]
+
+    new_link = team_service.rotate_pulse_link(session=session, team=team)
+    assert _answer(client.app, old) == 404
+    assert stored(engine) == Stored(1, 8, 0)
+    assert _answer(client.app, f"/api/v1/pulse/{new_link}/responses") == 201
+    assert stored(engine) == Stored(2, 16, 0)
+
+
+def test_a_round_closed_early_takes_nothing_even_while_the_process_remembers_it(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    team = new_team(session)
+    url = f"/api/v1/pulse/{team.pulse_link}/responses"
+    assert client.post(url, json={"answers": sheet()}).status_code == 201
+    round_service.close_early(session=session, round=make_round(session, team), now=utcnow())
+    session.commit()  # release SQLite's write lock for the app under test
+    assert _answer(client.app, url) == 409
+    assert stored(engine) == Stored(1, 8, 0)
+
+
+def test_a_team_moved_to_personal_ballots_takes_nothing_through_the_shared_link(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    team = new_team(session)
+    url = f"/api/v1/pulse/{team.pulse_link}/responses"
+    assert client.post(url, json={"answers": sheet()}).status_code == 201
+    team.ballots = "personal"
+    session.add(team)
+    session.commit()
+    with TestClient(client.app) as browser:
+        refused = browser.post(url, json={"answers": sheet()})
+    assert refused.status_code == 403
+    assert "personal" in refused.json()["detail"]
+    assert stored(engine) == Stored(1, 8, 0)
+
+
+def test_a_submission_while_the_server_stops_is_503_and_stores_nothing(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    team = new_team(session)
+    client.app.state.committer.close()  # type: ignore[attr-defined]
+    refused = client.post(f"/api/v1/pulse/{team.pulse_link}/responses", json={"answers": sheet()})
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    assert "nothing was stored" in refused.json()["detail"]
+    assert stored(engine) == Stored(0, 0, 0)

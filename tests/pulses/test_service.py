@@ -44,7 +44,7 @@ def test_answers_are_stored_with_their_reverse_score_and_the_comment_apart(
     answers = _sheet(4)
     answers["mistakes_held_against"] = 2  # reverse item on 1..5: scored 1 + 5 - 2 = 4
     answers["trusts_rollback"] = 1
-    response = submit_response(
+    response_id = submit_response(
         session=session,
         round=round_,
         survey=survey,
@@ -54,7 +54,7 @@ def test_answers_are_stored_with_their_reverse_score_and_the_comment_apart(
     )
     stored = {
         a.question_key: (a.value, a.score)
-        for a in session.exec(select(Answer).where(Answer.response_id == response.id))
+        for a in session.exec(select(Answer).where(Answer.response_id == response_id))
     }
     assert stored["mistakes_held_against"] == (2, 4)
     assert stored["breaking_prod_changes_reputation"] == (4, 2)
@@ -63,7 +63,7 @@ def test_answers_are_stored_with_their_reverse_score_and_the_comment_apart(
     assert len(stored) == 8
     comment = session.exec(select(Comment)).one()
     assert comment.body == "Rollback drill helped." and comment.round_id == round_.id
-    assert comment.id != response.id
+    assert comment.id != response_id
 
 
 @pytest.mark.parametrize(
