@@ -3,7 +3,8 @@
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from app.write_queue import WriteQueue
 
@@ -13,6 +14,24 @@ def _wait_until(check: Callable[[], bool]) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.005)
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine on an event loop of its own thread (whatever loop this thread has)."""
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # re-raised below, in the test's thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the event loop did not finish"
+    if failures:
+        raise failures[0]
 
 
 def test_turns_pass_in_arrival_order_between_threads_and_coroutines() -> None:
@@ -43,7 +62,7 @@ def test_turns_pass_in_arrival_order_between_threads_and_coroutines() -> None:
         first.join(10)
         second.join(10)
 
-    asyncio.run(main())
+    _run(main)
     assert order == ["holder", "thread 1", "coroutine 2", "thread 3"]
     assert not queue._busy
 
@@ -67,6 +86,6 @@ def test_a_cancelled_waiter_does_not_keep_the_turn_from_the_next_one() -> None:
         await asyncio.wait_for(waiting, 10)
         assert cancelled.cancelled()
 
-    asyncio.run(main())
+    _run(main)
     assert got == ["next"]
     assert not queue._busy
