@@ -11,16 +11,17 @@ read-only), a warning is logged and the computed figures are served all the same
 """
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Float,
     Insert,
     Integer,
     String,
@@ -85,56 +86,68 @@ def compute(
     if not round_ids:
         return {}, {}
     ids = sorted(round_ids)
+    # A response's mean is its score total over its answer count. Totals are summed as integers
+    # in SQL and divided here, exactly: floating-point sums of the means would depend on the
+    # order the database happens to add them in, which changes with the rounds asked for.
     per_response = (
         select(
             Answer.round_id,
-            Answer.response_id,
-            func.avg(cast(Answer.score, Float)).label("m"),
+            func.sum(Answer.score).label("total"),
+            func.count().label("answers"),
         )
         .where(col(Answer.round_id).in_(ids))
         .group_by(col(Answer.round_id), col(Answer.response_id))
         .subquery()
     )
-    m = per_response.c.m
-    # Both aggregates in one round trip: a trust row per round (no question, no score) and a
-    # row per round, question and score.
+    total = per_response.c.total
+    # Both aggregates in one round trip. Trust rows have no question; their score column holds
+    # the answers per response (one value per survey version, so one row per round):
+    # (round, NULL, answers per response, responses, sum of totals, sum of squared totals).
     trust = sql_select(
         per_response.c.round_id,
         cast(null(), String).label("question_key"),
-        cast(null(), Integer).label("score"),
+        per_response.c.answers,
         func.count().label("n"),
-        func.sum(m).label("sum_of_means"),
-        func.sum(m * m).label("sum_of_squared_means"),
-    ).group_by(per_response.c.round_id)
+        func.sum(total).label("totals"),
+        func.sum(total * total).label("squared_totals"),
+    ).group_by(per_response.c.round_id, per_response.c.answers)
+    # Histogram rows: (round, question, score, answers, NULL, NULL).
     histogram = (
         sql_select(
             col(Answer.round_id),
             col(Answer.question_key),
             col(Answer.score),
             func.count(),
-            cast(null(), Float),
-            cast(null(), Float),
+            cast(null(), Integer),
+            cast(null(), Integer),
         )
         .where(col(Answer.round_id).in_(ids))
         .group_by(col(Answer.round_id), col(Answer.question_key), col(Answer.score))
     )
-    trust_rows = []
+    responses: dict[int, int] = defaultdict(int)
+    sum_of_means: dict[int, Fraction] = defaultdict(Fraction)
+    sum_of_squared_means: dict[int, Fraction] = defaultdict(Fraction)
     histograms: dict[int, list[HistogramRow]] = {}
-    for round_id, key, score, n, sum_of_means, sum_of_squared_means in session.execute(
+    for round_id, key, score, n, totals, squared_totals in session.execute(
         union_all(trust, histogram)
     ).all():
         if key is None:
-            trust_rows.append((int(round_id), int(n), sum_of_means, sum_of_squared_means))
+            per_response_answers = int(score)
+            responses[round_id] += int(n)
+            sum_of_means[round_id] += Fraction(int(totals), per_response_answers)
+            sum_of_squared_means[round_id] += Fraction(
+                int(squared_totals), per_response_answers * per_response_answers
+            )
         else:
             histograms.setdefault(int(round_id), []).append((str(key), int(score), int(n)))
     summaries = {}
-    for round_id, n, sum_of_means, sum_of_squared_means in trust_rows:
+    for round_id, n in responses.items():
         rows = histograms.get(round_id, [])
         top = favorable_from[round_id]
-        summaries[round_id] = Summary(
+        summaries[int(round_id)] = Summary(
             responses=n,
-            sum_of_means=float(sum_of_means),
-            sum_of_squared_means=float(sum_of_squared_means),
+            sum_of_means=float(sum_of_means[round_id]),
+            sum_of_squared_means=float(sum_of_squared_means[round_id]),
             answers=sum(answers for _, _, answers in rows),
             favorable_answers=sum(answers for _, score, answers in rows if score >= top),
         )
