@@ -6,6 +6,10 @@ the answers (the same aggregation as for any other round) and stores them; later
 stored rows. Rounds closed more recently, and open ones, are always computed from the answers,
 and never stored (invariant 4: nothing of an open round is kept).
 
+Each table is filled by the figures that need it: round_summary (trust index, favorable %) by
+`round_figures`, which every page, roll-up and export asks for; round_histogram (per-question
+figures) by `question_figures`, which only a team's dashboard, questions API and export need.
+
 Storing is an optimisation: when it cannot be done (the write lock is busy, the database is
 read-only), a warning is logged and the computed figures are served all the same.
 """
@@ -24,9 +28,9 @@ from sqlalchemy import (
     Engine,
     Insert,
     Integer,
-    String,
     cast,
     func,
+    literal,
     null,
     union_all,
 )
@@ -48,8 +52,6 @@ log = logging.getLogger("redbutton.insights.summaries")
 SETTLE_MARGIN = timedelta(minutes=5)
 # A page waits this long at most for SQLite's write lock, then serves what it computed.
 STORE_LOCK_TIMEOUT_MS = 500
-# Histograms a session computed, by round: a page that shows them next needs no second read.
-_HISTOGRAMS = "redbutton.round_histograms"
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,8 @@ class Summary:
     favorable_answers: int
 
 
-# (question key, score after reverse scoring, answers)
-HistogramRow = tuple[str, int, int]
+# (round, question key, score after reverse scoring, answers)
+HistogramRow = tuple[int, str, int, int]
 
 
 def settled(*, closes_at: datetime, closed_early_at: datetime | None, now: datetime) -> bool:
@@ -76,15 +78,14 @@ def settled(*, closes_at: datetime, closed_early_at: datetime | None, now: datet
 
 def compute(
     *, session: Session, round_ids: Sequence[int], favorable_from: Mapping[int, int]
-) -> tuple[dict[int, Summary], dict[int, list[HistogramRow]]]:
-    """These rounds' aggregates and histograms, from their answers, in one statement.
+) -> dict[int, Summary]:
+    """These rounds' aggregates, from their answers, in one statement.
 
     `favorable_from` gives each round's lowest favorable score. A round without answers has no
-    summary (and so no scores), as when its figures are computed for display. The histograms
-    are also kept for the rest of the session (see `histograms`).
+    summary (and so no scores), as when its figures are computed for display.
     """
     if not round_ids:
-        return {}, {}
+        return {}
     ids = sorted(round_ids)
     # A response's mean is its score total over its answer count. Totals are summed as integers
     # in SQL and divided here, exactly: floating-point sums of the means would depend on the
@@ -100,117 +101,153 @@ def compute(
         .subquery()
     )
     total = per_response.c.total
-    # Both aggregates in one round trip. Trust rows have no question; their score column holds
-    # the answers per response (one value per survey version, so one row per round):
-    # (round, NULL, answers per response, responses, sum of totals, sum of squared totals).
+    # Both aggregates in one round trip, told apart by which column is NULL:
+    # (round, answers per response, NULL, responses, sum of totals, sum of squared totals) and
+    # (round, NULL, score, answers, NULL, NULL). Answers per response are one value per survey
+    # version, so a round has one trust row.
     trust = sql_select(
         per_response.c.round_id,
-        cast(null(), String).label("question_key"),
         per_response.c.answers,
+        cast(null(), Integer).label("score"),
         func.count().label("n"),
         func.sum(total).label("totals"),
         func.sum(total * total).label("squared_totals"),
     ).group_by(per_response.c.round_id, per_response.c.answers)
-    # Histogram rows: (round, question, score, answers, NULL, NULL).
-    histogram = (
+    by_score = (
         sql_select(
             col(Answer.round_id),
-            col(Answer.question_key),
+            cast(null(), Integer),
             col(Answer.score),
             func.count(),
             cast(null(), Integer),
             cast(null(), Integer),
         )
         .where(col(Answer.round_id).in_(ids))
-        .group_by(col(Answer.round_id), col(Answer.question_key), col(Answer.score))
+        .group_by(col(Answer.round_id), col(Answer.score))
     )
     responses: dict[int, int] = defaultdict(int)
     sum_of_means: dict[int, Fraction] = defaultdict(Fraction)
     sum_of_squared_means: dict[int, Fraction] = defaultdict(Fraction)
-    histograms: dict[int, list[HistogramRow]] = {}
-    for round_id, key, score, n, totals, squared_totals in session.execute(
-        union_all(trust, histogram)
+    answers: dict[int, int] = defaultdict(int)
+    favorable: dict[int, int] = defaultdict(int)
+    for round_id, per_response_answers, score, n, totals, squared_totals in session.execute(
+        union_all(trust, by_score)
     ).all():
-        if key is None:
-            per_response_answers = int(score)
+        if score is None:
+            q = int(per_response_answers)
             responses[round_id] += int(n)
-            sum_of_means[round_id] += Fraction(int(totals), per_response_answers)
-            sum_of_squared_means[round_id] += Fraction(
-                int(squared_totals), per_response_answers * per_response_answers
-            )
+            sum_of_means[round_id] += Fraction(int(totals), q)
+            sum_of_squared_means[round_id] += Fraction(int(squared_totals), q * q)
         else:
-            histograms.setdefault(int(round_id), []).append((str(key), int(score), int(n)))
-    summaries = {}
-    for round_id, n in responses.items():
-        rows = histograms.get(round_id, [])
-        top = favorable_from[round_id]
-        summaries[int(round_id)] = Summary(
+            answers[round_id] += int(n)
+            if score >= favorable_from[round_id]:
+                favorable[round_id] += int(n)
+    return {
+        int(round_id): Summary(
             responses=n,
             sum_of_means=float(sum_of_means[round_id]),
             sum_of_squared_means=float(sum_of_squared_means[round_id]),
-            answers=sum(answers for _, _, answers in rows),
-            favorable_answers=sum(answers for _, score, answers in rows if score >= top),
+            answers=answers[round_id],
+            favorable_answers=favorable[round_id],
         )
-    session.info.setdefault(_HISTOGRAMS, {}).update(histograms)
-    return summaries, histograms
+        for round_id, n in responses.items()
+    }
 
 
-def store(
-    *,
-    session: Session,
-    summaries: Mapping[int, Summary],
-    histograms: Mapping[int, Sequence[HistogramRow]],
-) -> bool:
-    """Keep these settled rounds' summaries; False (and a warning) when they could not be stored.
+def store(*, session: Session, summaries: Mapping[int, Summary]) -> bool:
+    """Keep these settled rounds' summaries; False (and a warning) when they cannot be stored."""
+    rows = [{"round_id": round_id, **vars(summaries[round_id])} for round_id in sorted(summaries)]
+    return _store(session=session, model=RoundSummary, rows=rows)
+
+
+def histograms(
+    *, session: Session, round_ids: Iterable[int], settled_ids: Iterable[int]
+) -> list[HistogramRow]:
+    """(round, question, score, answers) of these closed rounds, in one statement.
+
+    Rounds with stored histograms give those; the others are counted from their answers, and
+    the counts of those in `settled_ids` are stored for the next page.
+    """
+    ids = sorted(set(round_ids))
+    if not ids:
+        return []
+    has_histogram = select(RoundHistogram.round_id).where(col(RoundHistogram.round_id).in_(ids))
+    stored = sql_select(
+        col(RoundHistogram.round_id),
+        col(RoundHistogram.question_key),
+        col(RoundHistogram.score),
+        col(RoundHistogram.answers),
+        literal(True).label("stored"),
+    ).where(col(RoundHistogram.round_id).in_(ids))
+    counted = (
+        sql_select(
+            col(Answer.round_id),
+            col(Answer.question_key),
+            col(Answer.score),
+            func.count(),
+            literal(False),
+        )
+        .where(col(Answer.round_id).in_(ids), col(Answer.round_id).not_in(has_histogram))
+        .group_by(col(Answer.round_id), col(Answer.question_key), col(Answer.score))
+    )
+    rows: list[HistogramRow] = []
+    to_store: list[HistogramRow] = []
+    settled_set = set(settled_ids)
+    for round_id, key, score, answers, was_stored in session.execute(
+        union_all(stored, counted)
+    ).all():
+        row = (int(round_id), str(key), int(score), int(answers))
+        rows.append(row)
+        if not was_stored and row[0] in settled_set:
+            to_store.append(row)
+    # A round's rows go in one transaction: a round with any stored row has all of them.
+    _store(
+        session=session,
+        model=RoundHistogram,
+        rows=[
+            {"round_id": round_id, "question_key": key, "score": score, "answers": answers}
+            for round_id, key, score, answers in sorted(to_store)
+        ],
+    )
+    return rows
+
+
+def _store(*, session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> bool:
+    """Insert these rows, leaving those another process stored first; False if it failed.
 
     A reading session stores them in a short transaction of its own, so the page's reads never
     wait for a write lock they do not need. A session that already writes (it holds SQLite's
     lock) stores them in its own transaction, behind a savepoint, committed with its work.
-    Another process may store the same rounds at the same time: the first one wins, and both
-    wrote the same numbers.
+    Rows come in key order, so concurrent writers of the same rounds queue, never deadlock;
+    whoever is first wins, and both computed the same numbers.
     """
-    if not summaries:
+    if not rows:
         return True
-    ids = sorted(summaries)
-    summary_rows = [{"round_id": rid, **vars(summaries[rid])} for rid in ids]
-    histogram_rows = [
-        {"round_id": rid, "question_key": key, "score": score, "answers": answers}
-        for rid in ids
-        for key, score, answers in sorted(histograms.get(rid, ()))
-    ]
     bind = session.get_bind()
     try:
         if bind.get_execution_options().get(WRITE_OPTION):
             with session.begin_nested():
-                _insert(session.connection(), summary_rows, histogram_rows)
+                _insert(session.connection(), model, rows)
         else:
             engine = bind if isinstance(bind, Engine) else bind.engine
             with _short_write(engine) as connection:
-                _insert(connection, summary_rows, histogram_rows)
+                _insert(connection, model, rows)
     except SQLAlchemyError as exc:
         log.warning(
-            "round summaries not stored (%s); figures were computed from the answers",
+            "%s rows not stored (%s); the figures were computed from the answers",
+            model.__tablename__,
             type(exc).__name__,
         )
         return False
     return True
 
 
-def _insert(
-    connection: Connection,
-    summary_rows: list[dict[str, Any]],
-    histogram_rows: list[dict[str, Any]],
-) -> None:
-    # Keys in one order everywhere, so concurrent writers queue instead of deadlocking.
-    connection.execute(_insert_ignoring_conflicts(connection, RoundSummary), summary_rows)
-    if histogram_rows:
-        connection.execute(_insert_ignoring_conflicts(connection, RoundHistogram), histogram_rows)
-
-
-def _insert_ignoring_conflicts(connection: Connection, model: Any) -> Insert:
+def _insert(connection: Connection, model: Any, rows: Sequence[dict[str, Any]]) -> None:
     if connection.dialect.name == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing()
-    return sqlite.insert(model).on_conflict_do_nothing()
+        statement: Insert = postgresql.insert(model).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(model).on_conflict_do_nothing()
+    connection.execute(statement, rows)
 
 
 @contextmanager
@@ -239,34 +276,3 @@ def _busy_timeout(connection: Connection, milliseconds: int) -> None:
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute(f"PRAGMA busy_timeout={milliseconds}")
-
-
-def histograms(*, session: Session, round_ids: Iterable[int]) -> list[tuple[int, str, int, int]]:
-    """(round, question, score, answers) of these closed rounds.
-
-    Those this session computed are not read again; of the others, summarised rounds give their
-    stored rows and the rest are counted from their answers, in one statement.
-    """
-    known: dict[int, list[HistogramRow]] = session.info.get(_HISTOGRAMS, {})
-    result = [
-        (round_id, key, score, answers)
-        for round_id in sorted(set(round_ids) & known.keys())
-        for key, score, answers in known[round_id]
-    ]
-    ids = sorted(set(round_ids) - known.keys())
-    if not ids:
-        return result
-    summarised = select(RoundSummary.round_id).where(col(RoundSummary.round_id).in_(ids))
-    stored = select(
-        RoundHistogram.round_id,
-        RoundHistogram.question_key,
-        RoundHistogram.score,
-        RoundHistogram.answers,
-    ).where(col(RoundHistogram.round_id).in_(ids))
-    counted = (
-        select(Answer.round_id, Answer.question_key, Answer.score, func.count())
-        .where(col(Answer.round_id).in_(ids), col(Answer.round_id).not_in(summarised))
-        .group_by(col(Answer.round_id), col(Answer.question_key), col(Answer.score))
-    )
-    rows = session.execute(union_all(stored, counted)).all()
-    return result + [(int(r), str(k), int(s), int(c)) for r, k, s, c in rows]

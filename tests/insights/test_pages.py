@@ -24,9 +24,9 @@ FIVE = [(5, 5), (4, 4), (3, 3), (4, 5), (2, 4)]
 # Login, user, team, access check, four for delivery, the rounds with their stored summaries,
 # scales, questions, comments: a fixed handful, whatever the number of weeks, rounds or answers.
 MAX_DASHBOARD_QUERIES = 12
-# The first view after rounds closed adds one statement computing their figures from the answers
-# and two storing them, and has their questions without reading them back.
-MAX_FIRST_DASHBOARD_QUERIES = 14
+# The first view after rounds settled adds one statement computing their scores from the answers,
+# one storing their summaries and one storing their per-question counts.
+MAX_FIRST_DASHBOARD_QUERIES = 15
 
 
 def test_dashboard_shows_cards_charts_and_suppressed_weeks(

@@ -31,8 +31,8 @@ from tests.factories import (
 # has its stored summary.
 MAX_TRENDS_STATEMENTS = 9
 # The first request after rounds settled adds one statement computing their figures from the
-# answers and two storing them, however many rounds.
-FIRST_REQUEST_EXTRA = 3
+# answers and one storing their summaries, however many rounds.
+FIRST_REQUEST_EXTRA = 2
 
 
 def _statements_for(client: TestClient, app: FastAPI, token: str, team: Team, weeks: int) -> int:
