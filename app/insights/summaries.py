@@ -10,6 +10,10 @@ Each table is filled by the figures that need it: round_summary (trust index, fa
 `round_figures`, which every page, roll-up and export asks for; round_histogram (per-question
 figures) by `question_figures`, which only a team's dashboard, questions API and export need.
 
+A manager closing a round early stores nothing either: that round is inside the margin then, and
+a submission that passed its open check a moment before may still be committing. Its first view
+after the margin stores it like any other.
+
 Storing is an optimisation: when it cannot be done (the write lock is busy, the database is
 read-only), a warning is logged and the computed figures are served all the same.
 """
