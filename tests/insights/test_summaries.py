@@ -1,9 +1,13 @@
 """Stored summaries of closed rounds: the same figures as from the answers, stored only when safe.
 
 The reference below is the aggregation the app ran on every request before summaries existed.
-Per-question figures must equal it exactly. Trust figures may differ in the last bits only: the
-reference adds floating-point means in whatever order the database reads them (on PostgreSQL
-that order changes with the rounds asked for), where summaries add exact integer totals.
+Per-question figures and favorable % must equal it exactly. The trust index may differ in its
+last bits only: the reference adds floating-point means in whatever order the database reads
+them (on PostgreSQL that order changes with the rounds asked for), where summaries add exact
+integer totals. Both take the variance as (sum of squares - n * mean^2) / (n - 1), which cancels
+to rounding noise when every response has the same mean; the square root in the interval turns
+that noise into up to ~1e-6 points, either way. (On the benchmark's 83,200 figures, all are
+bit-identical.)
 """
 
 import logging
@@ -40,6 +44,8 @@ from tests.factories import (
 )
 
 MIN_RESPONSES = 5
+# How far the interval's ends may drift when the variance is all rounding noise, in points.
+INTERVAL_NOISE = 1e-5
 SCORE_FIELDS = ("trust_index", "trust_ci_low", "trust_ci_high", "favorable_pct")
 
 
@@ -236,8 +242,12 @@ def test_summaries_give_the_figures_of_the_answers_exactly(
             shown, reference = getattr(f, name), expected[name]
             if reference is None:
                 assert shown is None, (name, f)
+            elif name == "favorable_pct":
+                assert shown == reference, (name, f)
+            elif name == "trust_index":
+                assert shown == pytest.approx(reference, rel=1e-12, abs=1e-12), (name, f)
             else:
-                assert shown == pytest.approx(reference, rel=1e-12, abs=1e-9), (name, f)
+                assert shown == pytest.approx(reference, abs=INTERVAL_NOISE), (name, f)
     assert survey_stats.question_figures(session=reader, rounds=served) == expected_questions
     assert _with_histograms(reader) & eligible.keys() == settled
     # Now from the stored histograms (and the answers of the rounds not settled yet).
