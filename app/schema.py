@@ -8,6 +8,7 @@ from app.auth import models as auth_models
 from app.ballots import models as ballots_models
 from app.db import metadata
 from app.delivery import models as delivery_models
+from app.insights import models as insights_models
 from app.pulses import models as pulses_models
 from app.teams import models as teams_models
 
@@ -15,6 +16,7 @@ __all__ = [
     "auth_models",
     "delivery_models",
     "ballots_models",
+    "insights_models",
     "metadata",
     "pulses_models",
     "rate_limits",

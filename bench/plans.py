@@ -28,7 +28,17 @@ from bench import generate
 
 PLANS = Path(__file__).resolve().parent / "PLANS.md"
 # Tables that grow with teams x weeks: reading one whole is never acceptable on a request.
-BIG_TABLES = ("answer", "response", "comment", "round", "deployment", "incident", "incident_link")
+BIG_TABLES = (
+    "answer",
+    "response",
+    "comment",
+    "round",
+    "round_summary",
+    "round_histogram",
+    "deployment",
+    "incident",
+    "incident_link",
+)
 _SQLITE_SCAN = re.compile(r"\bSCAN (\w+)")
 _POSTGRES_SCAN = re.compile(r"Seq Scan on (\w+)")
 

@@ -36,6 +36,19 @@ class Server:
         return f"http://{self.host}:{self.port}"
 
     def __enter__(self) -> "Server":
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the server and wait until it answers /readyz."""
         env = {
             **os.environ,
             "REDBUTTON_ENVIRONMENT": "production",
@@ -60,19 +73,15 @@ class Server:
                 raise RuntimeError(f"the server exited early: see {LOG_DIR / 'server.log'}")
             try:
                 if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
-                    return self
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        self.__exit__(None, None, None)
+        self.stop()
         raise RuntimeError("the server did not become ready within 60 s")
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        """Stop the server (it may be started again, on the same port)."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:

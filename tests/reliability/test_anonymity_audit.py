@@ -4,6 +4,7 @@ carry a time finer than the round."""
 
 import logging
 import uuid
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -11,10 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session
 
+from app.clock import utcnow
 from tests.factories import (
     bearer,
     make_api_token,
     make_login,
+    make_responses,
     make_round,
     make_team,
     make_user,
@@ -27,6 +30,19 @@ ANSWER_TABLES = {
     "response": {"id", "round_id"},
     "answer": {"response_id", "question_key", "round_id", "value", "score"},
     "comment": {"id", "round_id", "body"},
+}
+# Aggregates of closed rounds (app/insights/models.py): counts and sums per round, or per round,
+# question and score; nothing per response. They point at the round only.
+SUMMARY_TABLES = {
+    "round_summary": {
+        "round_id",
+        "responses",
+        "sum_of_means",
+        "sum_of_squared_means",
+        "answers",
+        "favorable_answers",
+    },
+    "round_histogram": {"round_id", "question_key", "score", "answers"},
 }
 # Where answer tables may point: the round, and (for answers) their response. Comments never
 # point at a response (invariant 2).
@@ -82,7 +98,10 @@ def test_nothing_stored_or_logged_links_an_answer_to_a_person(
     team = make_team(session).team
     manager = make_user(session, teams=[team])
     token = make_api_token(session, manager)
-    make_round(session, team)
+    # A round closed weeks ago: the dashboard stores its summary, which the audit reads too.
+    past = make_round(session, team, now=utcnow() - timedelta(weeks=3))
+    make_responses(session, past, 5)
+    current = make_round(session, team)
     slug, link = team.slug, team.pulse_link
     settle(session)
     survey = shipped_surveys()["release-pulse"]
@@ -109,7 +128,7 @@ def test_nothing_stored_or_logged_links_an_answer_to_a_person(
 
     live = inspect(engine)
     tables = set(live.get_table_names()) - {"alembic_version"}
-    assert ANSWER_TABLES.keys() <= tables
+    assert ANSWER_TABLES.keys() <= tables and SUMMARY_TABLES.keys() <= tables
     problems: list[str] = []
     for table in sorted(tables):
         columns = {column["name"]: column for column in live.get_columns(table)}
@@ -123,6 +142,15 @@ def test_nothing_stored_or_logged_links_an_answer_to_a_person(
                 if any(word in name for word in PERSONAL_WORDS)
             ]
             problems += [f"{table} -> {target}" for target in links - ALLOWED_LINKS[table]]
+        elif table in SUMMARY_TABLES:
+            extra = set(columns) - SUMMARY_TABLES[table]
+            problems += [f"{table}.{name}: not an allowed column" for name in sorted(extra)]
+            problems += [
+                f"{table}.{name}: could identify a person"
+                for name in columns
+                if any(word in name for word in PERSONAL_WORDS)
+            ]
+            problems += [f"{table} -> {target}" for target in links - {"round"}]
         else:
             # Nothing outside the answer tables may point into them.
             problems += [f"{table} -> {target}" for target in links & ANSWER_TABLES.keys()]
@@ -137,10 +165,20 @@ def test_nothing_stored_or_logged_links_an_answer_to_a_person(
     assert problems == []
 
     with engine.connect() as connection:
+        summarised = {
+            row[0] for row in connection.execute(text("SELECT round_id FROM round_summary"))
+        }
+        histograms = {
+            row[0] for row in connection.execute(text("SELECT round_id FROM round_histogram"))
+        }
         ids = [row[0] for row in connection.execute(text("SELECT id FROM response"))]
         comment_ids = [row[0] for row in connection.execute(text("SELECT id FROM comment"))]
         rate_keys = [row[0] for row in connection.execute(text("SELECT key FROM rate_limit"))]
-    assert len(ids) == 6 and len(comment_ids) == 2
+    # The round closed weeks ago is summarised; the one closed a moment ago is not, yet: nothing
+    # of a round is stored until it has been closed for longer than any submission takes.
+    assert summarised == histograms == {past.id}
+    assert current.id not in summarised
+    assert len(ids) == 6 + 5 and len(comment_ids) == 2
     assert all(uuid.UUID(value).version == 4 for value in ids + comment_ids)
     assert set(ids).isdisjoint(comment_ids), "a comment shares its response's id"
     # Only logins leave rate-limit rows (hashed keys); submissions leave none at all.
