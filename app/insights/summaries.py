@@ -18,10 +18,11 @@ Storing is an optimisation: when it cannot be done (the write lock is busy, the 
 read-only), a warning is logged and the computed figures are served all the same.
 """
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -47,6 +48,7 @@ from app.clock import utcnow
 from app.db import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, writer
 from app.insights.models import RoundHistogram, RoundSummary
 from app.pulses.models import Answer
+from app.write_queue import write_queue
 
 log = logging.getLogger("redbutton.insights.summaries")
 
@@ -263,7 +265,13 @@ def _short_write(engine: Engine) -> Iterator[Connection]:
     summaries, or for a submission holding the round's row (a closed round's: refused at once).
     """
     on_sqlite = engine.dialect.name == "sqlite"
-    with writer(engine).connect() as connection:
+    with ExitStack() as stack:
+        queue = write_queue(engine)
+        if queue is not None and not _on_event_loop():
+            # Behind this process's other writers (a burst of answers commits in batches):
+            # the turn comes within one batch, where SQLite's busy handler could miss it.
+            stack.enter_context(queue.turn_blocking())
+        connection = stack.enter_context(writer(engine).connect())
         if on_sqlite:
             _busy_timeout(connection, STORE_LOCK_TIMEOUT_MS)
         try:
@@ -273,6 +281,15 @@ def _short_write(engine: Engine) -> Iterator[Connection]:
             if on_sqlite and not connection.invalidated:
                 # Back to the pool with its usual patience.
                 _busy_timeout(connection, SQLITE_BUSY_TIMEOUT_MS)
+
+
+def _on_event_loop() -> bool:
+    """Whether this thread runs an event loop (where blocking for a turn could deadlock it)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _busy_timeout(connection: Connection, milliseconds: int) -> None:
