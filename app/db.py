@@ -84,9 +84,8 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: an acknowledged answer survives a crash of the process and of the machine.
         cursor.execute("PRAGMA synchronous=FULL")
-        # Read the file through memory mapping and keep 32 MiB of pages per connection: dashboards
-        # over years of answers read the same index pages again and again.
-        cursor.execute("PRAGMA mmap_size=1073741824")
+        # Keep 32 MiB of pages per connection: dashboards over years of answers read the same
+        # index pages again and again.
         cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()
 

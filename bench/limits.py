@@ -53,6 +53,10 @@ class Connection:
             sql = sql.replace("?", "%s")
         return list(self.raw.execute(sql, params).fetchall())
 
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns no rows (the connection is in autocommit mode)."""
+        self.raw.execute(sql)
+
     def instant(self, value: datetime) -> Any:
         """A UTC instant as the app stores it (SQLite: naive text with microseconds)."""
         if self.dialect == "sqlite":

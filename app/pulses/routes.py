@@ -104,6 +104,9 @@ def pulse_context(*, request: Request, session: Session, team_link: str) -> Puls
             # A caller already writing (the ballot pages) creates it in its own transaction.
             writing = session
             if not is_writing(session):
+                # Hand the reading connection back first: requests that each held one while
+                # waiting for a second could take the whole pool and wait on each other.
+                session.close()
                 writing = stack.enter_context(write_session_blocking(request.app.state.engine))
             try:
                 round_ = rounds.current_round(
