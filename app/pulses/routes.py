@@ -428,9 +428,11 @@ def _submit_after_reading(request: Request, team_link: str, body: ResponseIn) ->
         except service.SubmissionError as exc:
             # Nothing was written, nor the ballot spent.
             return _invalid_answers(exc)
-        except (service.RoundClosedError, ballot_service.SpentBallotError) as exc:
-            return _problem(409, str(exc))
-        except ballot_service.RoundClosedError as exc:
+        except (
+            service.RoundClosedError,
+            ballot_service.SpentBallotError,
+            ballot_service.RoundClosedError,
+        ) as exc:
             return _problem(409, str(exc))
         except service.LinkChangedError:
             return _problem(404, UNKNOWN_LINK)

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, text
 from sqlalchemy import select as sa_select
@@ -189,9 +190,9 @@ _ROUND_STATE = "redbutton.round_state"
 
 @dataclass
 class _Rows:
-    responses: list[dict[str, object]] = field(default_factory=list)
-    answers: list[dict[str, object]] = field(default_factory=list)
-    comments: list[dict[str, object]] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _pending_rows(session: Session) -> _Rows:
@@ -229,7 +230,7 @@ def _write_pending_rows(session: Session) -> None:
         if values:
             connection.exec_driver_sql(_insert_sql(dialect, table, columns), values)
     if dialect == "postgresql":
-        round_ids = sorted({int(str(row["round_id"])) for row in rows.responses})
+        round_ids = sorted({row["round_id"] for row in rows.responses})
         _rewrite_rounds_in_random_order(session=session, round_ids=round_ids)
 
 

@@ -113,11 +113,6 @@ def get_by_slug(*, session: Session, slug: str) -> Team | None:
     return session.exec(select(Team).where(Team.slug == slug)).first()
 
 
-def get_by_pulse_link(*, session: Session, link: str) -> Team | None:
-    """The team whose shared pulse link this is, if any."""
-    return session.exec(select(Team).where(Team.pulse_link == link)).first()
-
-
 def get_by_ingest_token(*, session: Session, token: str) -> Team | None:
     """The team this ingest token belongs to, if any."""
     return session.exec(

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 from sqlmodel import Session
 
 from app.clock import utcnow
@@ -19,6 +18,7 @@ from tests.factories import (
     make_user,
 )
 from tests.insights.rows import add_responses, add_round, login_cookie, monday_weeks_ago
+from tests.insights.statements import recorded_statements
 
 FIVE = [(5, 5), (4, 4), (3, 3), (4, 5), (2, 4)]
 # Login, user, team, access check, four for delivery, the rounds with their stored summaries,
@@ -144,18 +144,8 @@ def test_a_dashboard_request_runs_a_bounded_number_of_queries(
     client.cookies.update(login_cookie(session, make_user(session, teams=[team])))
 
     def statements_of_one_view() -> list[str]:
-        statements: list[str] = []
-
-        def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-            if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK")):
-                statements.append(statement)
-
-        engine = app.state.engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(app.state.engine) as statements:
             assert client.get(f"/teams/{team.slug}").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return statements
 
     first = statements_of_one_view()

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 from sqlmodel import Session
 
 from app.clock import utcnow
@@ -25,6 +24,7 @@ from tests.factories import (
     make_user,
     settle,
 )
+from tests.insights.statements import recorded_statements
 
 # Auth (token, user), team, rounds with counts and their summaries, survey versions,
 # deployments, incidents started, incidents resolved, open incidents: 9 once every closed round
@@ -38,22 +38,12 @@ FIRST_REQUEST_EXTRA = 2
 def _statements_for(client: TestClient, app: FastAPI, token: str, team: Team, weeks: int) -> int:
     today = utcnow().date()
     start = today - timedelta(weeks=weeks - 1)
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK")):
-            statements.append(statement)
-
-    engine = app.state.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app.state.engine) as statements:
         response = client.get(
             f"/api/v1/teams/{team.slug}/trends",
             params={"from": start.isoformat(), "to": today.isoformat()},
             headers=bearer(token),
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.text
     assert len(response.json()["weeks"]) in (weeks, weeks - 1, weeks + 1)
     return len(statements)

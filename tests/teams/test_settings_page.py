@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.clock import utcnow
+from app.pulses.rounds import find_by_pulse_link
 from app.teams import service as team_service
 from app.teams import tokens
 from app.teams.models import Team
@@ -139,9 +141,9 @@ def test_rotating_the_pulse_link_invalidates_the_old_one(
     assert response.status_code == 303
     new_link = _reload(session, team).pulse_link
     assert new_link != old_link and len(new_link) >= 32
-    assert team_service.get_by_pulse_link(session=session, link=old_link) is None
-    found = team_service.get_by_pulse_link(session=session, link=new_link)
-    assert found is not None and found.id == team.id
+    assert find_by_pulse_link(session=session, link=old_link, now=utcnow()) is None
+    found = find_by_pulse_link(session=session, link=new_link, now=utcnow())
+    assert found is not None and found.team.id == team.id
     assert new_link in client.get(f"/teams/{team.slug}/settings").text
 
 
